@@ -1,0 +1,59 @@
+// Builds the browser client (ESM, UMD, UMD minified), the reference server and its CLI, and the
+// type declarations of both. The UMD bundles start from the client entry only, so no server code
+// can reach a browser.
+import esbuild from 'rollup-plugin-esbuild';
+import terser from '@rollup/plugin-terser';
+import { dts } from 'rollup-plugin-dts';
+
+const clientEntry = 'src/index.ts';
+const serverEntry = 'server/index.ts';
+const nodeBuiltins = /^node:/;
+
+// es2017: async/await and classes stay native; every engine we test runs it.
+const clientPlugins = () => [esbuild({ target: 'es2017' })];
+
+export default [
+  {
+    input: clientEntry,
+    output: { file: 'dist/cometkit.mjs', format: 'es', sourcemap: true },
+    plugins: clientPlugins(),
+  },
+  {
+    input: clientEntry,
+    output: [
+      { file: 'dist/cometkit.umd.js', format: 'umd', name: 'CometKit', sourcemap: true },
+      {
+        file: 'dist/cometkit.umd.min.js',
+        format: 'umd',
+        name: 'CometKit',
+        sourcemap: true,
+        plugins: [terser({ compress: { passes: 2 }, mangle: { properties: { regex: /^#|^_/ } } })],
+      },
+    ],
+    plugins: clientPlugins(),
+  },
+  {
+    input: { server: serverEntry, cli: 'server/cli.ts' },
+    external: [nodeBuiltins],
+    output: {
+      dir: 'dist',
+      format: 'es',
+      entryFileNames: '[name].mjs',
+      chunkFileNames: 'server-[hash].mjs',
+      sourcemap: true,
+      banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+    },
+    plugins: [esbuild({ target: 'node20' })],
+  },
+  {
+    input: clientEntry,
+    output: { file: 'dist/cometkit.d.ts', format: 'es' },
+    plugins: [dts()],
+  },
+  {
+    input: serverEntry,
+    external: [nodeBuiltins],
+    output: { file: 'dist/server.d.ts', format: 'es' },
+    plugins: [dts()],
+  },
+];

@@ -1,0 +1,54 @@
+// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle and of an app that
+// imports only the EventSource transport; fails when a gzip size passes its budget in package.json
+// ("sizeBudgets", in bytes; 1 KB = 1024 bytes).
+import { readFile } from 'node:fs/promises';
+import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
+import { rollup } from 'rollup';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+
+const root = new URL('../', import.meta.url);
+const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8'));
+const budgets = pkg.sizeBudgets;
+
+function measure(raw, minified) {
+  const bytes = Buffer.from(minified);
+  return {
+    raw: Buffer.byteLength(raw),
+    min: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+async function bundleApp(entry) {
+  const bundle = await rollup({ input: new URL(entry, root).pathname, plugins: [nodeResolve()] });
+  const { output: [raw] } = await bundle.generate({ format: 'es' });
+  const { output: [min] } = await bundle.generate({ format: 'es', plugins: [terser({ compress: { passes: 2 } })] });
+  await bundle.close();
+  return measure(raw.code, min.code);
+}
+
+const rows = [
+  {
+    name: 'dist/cometkit.umd.min.js (all six transports)',
+    budget: budgets.umdGzipBytes,
+    ...measure(await readFile(new URL('dist/cometkit.umd.js', root), 'utf8'), await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8')),
+  },
+  {
+    name: 'ESM app importing only the EventSource transport',
+    budget: budgets.eventsourceAppGzipBytes,
+    ...(await bundleApp('scripts/size/eventsource-app.mjs')),
+  },
+];
+
+let failed = false;
+for (const row of rows) {
+  const over = row.gzip > row.budget;
+  failed ||= over;
+  console.log(`${over ? 'OVER ' : 'ok   '} ${row.name}: raw ${row.raw} B, min ${row.min} B, gzip ${row.gzip} B (budget ${row.budget} B), brotli ${row.brotli} B`);
+}
+if (failed) {
+  console.error('size: a gzip size is over its budget (package.json "sizeBudgets")');
+  process.exit(1);
+}
