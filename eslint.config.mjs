@@ -28,6 +28,11 @@ export default tseslint.config(
     rules: {
       // Test bodies assert on values they just built; non-null assertions keep them readable.
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // node:test's test()/describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': ['error', {
+        ignoreVoid: true,
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }],
+      }],
     },
   },
   {

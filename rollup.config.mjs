@@ -12,6 +12,7 @@ const nodeBuiltins = /^node:/;
 // es2017: async/await and classes stay native; every engine we test runs it.
 const clientPlugins = () => [esbuild({ target: 'es2017' })];
 
+
 export default [
   {
     input: clientEntry,
@@ -33,15 +34,21 @@ export default [
     plugins: clientPlugins(),
   },
   {
-    input: { server: serverEntry, cli: 'server/cli.ts' },
+    input: serverEntry,
     external: [nodeBuiltins],
+    output: { file: 'dist/server.mjs', format: 'es', sourcemap: true },
+    plugins: [esbuild({ target: 'node20' })],
+  },
+  {
+    // The CLI imports the server as the package's own ./server.mjs, so the server is built once.
+    input: 'server/cli.ts',
+    external: (id) => nodeBuiltins.test(id) || id.endsWith('/server/index.ts'),
     output: {
-      dir: 'dist',
+      file: 'dist/cli.mjs',
       format: 'es',
-      entryFileNames: '[name].mjs',
-      chunkFileNames: 'server-[hash].mjs',
       sourcemap: true,
-      banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+      banner: '#!/usr/bin/env node',
+      paths: (id) => (id.endsWith('/server/index.ts') ? './server.mjs' : id),
     },
     plugins: [esbuild({ target: 'node20' })],
   },

@@ -1,0 +1,30 @@
+// `CometClient`: the core with the six built-in transports, chosen by name.
+import { CometClientCore, type CometClientCoreOptions } from './core.ts';
+import { eventsource } from '../transports/eventsource.ts';
+import { iframe } from '../transports/iframe.ts';
+import { jsonp } from '../transports/jsonp.ts';
+import { longPolling } from '../transports/long-polling.ts';
+import { multipart } from '../transports/multipart.ts';
+import { xhrStreaming } from '../transports/xhr-streaming.ts';
+import type { Transport, TransportName } from '../transports/types.ts';
+
+const builtIn: readonly Transport[] = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
+
+export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports'> {
+  /**
+   * The transports to use, by name, in order of preference. Those the server does not offer or the
+   * engine cannot run are skipped; the first that proves itself is used. Leave out a transport
+   * your network is known to break; keep `long-polling` or `jsonp` last as the fallback.
+   * @default ['eventsource', 'xhr-streaming', 'multipart', 'iframe', 'long-polling', 'jsonp']
+   */
+  transports?: readonly TransportName[];
+}
+
+export class CometClient extends CometClientCore {
+  constructor(url: string, options: CometClientOptions = {}) {
+    const names = options.transports;
+    super(url, Object.assign({}, options, {
+      transports: names ? builtIn.filter((transport) => names.includes(transport.name)).sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)) : builtIn,
+    }));
+  }
+}

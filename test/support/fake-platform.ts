@@ -1,0 +1,252 @@
+// A deterministic world for the client core: a virtual clock whose timers fire in order as the test
+// advances time, seeded randomness, in-memory storage, a window and document that tests can fire
+// events on, scripted transports, and scripted one-shot requests (handshake, sends). It also counts
+// the requests in flight, so a test can assert the client never holds more than two.
+import type { KeyValueStorage, Platform, TimerHandle } from '../../src/platform.ts';
+import type { OneShotResult } from '../../transports/request.ts';
+import type { Transport, TransportFailure, TransportListener, TransportName } from '../../transports/types.ts';
+import type { OneShot } from '../../src/connection.ts';
+
+interface Timer {
+  id: number;
+  dueMs: number;
+  callback: () => void;
+}
+
+export interface FakePlatform extends Platform {
+  /** Moves the clock forward, firing every timer that falls due, in order. */
+  advance(ms: number): void;
+  /** Fires the timers due now (for example the outbox's timer of 0). */
+  flush(): void;
+  /** Moves the wall clock without firing timers: a background tab whose timers are throttled. */
+  jump(ms: number): void;
+  readonly storageData: Map<string, string>;
+  /** Requests in flight now (downstream and upstream), and the most ever at once. */
+  inFlight: number;
+  peakInFlight: number;
+  fire(target: 'window' | 'document', type: string, init?: Record<string, unknown>): void;
+}
+
+/** mulberry32: a small seeded generator, so a "random" test run is the same every time. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Only its presence matters to the core (feature detection); requests go through `fakeOneShot`. */
+class NoXhr {
+  readonly presenceOnly = true;
+}
+
+export function fakePlatform(options: { seed?: number; pageOrigin?: string; withWindow?: boolean; withXhr?: boolean } = {}): FakePlatform {
+  let nowMs = 1_000_000;
+  let nextId = 1;
+  let timers: Timer[] = [];
+  const storageData = new Map<string, string>();
+  const storage: KeyValueStorage = {
+    getItem: (key) => storageData.get(key) ?? null,
+    setItem: (key, value) => { storageData.set(key, value); },
+  };
+  const windowTarget = Object.assign(new EventTarget(), { location: { origin: options.pageOrigin ?? 'http://page.test' } });
+  const documentTarget = new EventTarget();
+  const withWindow = options.withWindow ?? true;
+
+  const runDue = (untilMs: number) => {
+    for (;;) {
+      const due = timers.filter((timer) => timer.dueMs <= untilMs).sort((a, b) => a.dueMs - b.dueMs || a.id - b.id)[0];
+      if (!due) break;
+      timers = timers.filter((timer) => timer !== due);
+      nowMs = Math.max(nowMs, due.dueMs);
+      due.callback();
+    }
+    nowMs = Math.max(nowMs, untilMs);
+  };
+
+  const platform: FakePlatform = {
+    setTimeout(callback, delayMs) {
+      const timer = { id: nextId++, dueMs: nowMs + Math.max(0, delayMs), callback };
+      timers.push(timer);
+      return timer.id;
+    },
+    clearTimeout(handle: TimerHandle) {
+      timers = timers.filter((timer) => timer.id !== handle);
+    },
+    now: () => nowMs,
+    random: seededRandom(options.seed ?? 42),
+    XMLHttpRequest: options.withXhr ?? true ? (NoXhr as unknown as typeof XMLHttpRequest) : undefined,
+    EventSource: undefined,
+    document: withWindow ? (documentTarget as unknown as Document) : undefined,
+    window: withWindow ? (windowTarget as unknown as Window) : undefined,
+    storage,
+    ActiveXObject: undefined,
+    advance: (ms) => runDue(nowMs + ms),
+    flush: () => runDue(nowMs),
+    jump: (ms) => { nowMs += ms; },
+    storageData,
+    inFlight: 0,
+    peakInFlight: 0,
+    fire(target, type, init = {}) {
+      (target === 'window' ? windowTarget : documentTarget).dispatchEvent(Object.assign(new Event(type), init));
+    },
+  };
+  return platform;
+}
+
+function started(platform: FakePlatform) {
+  platform.inFlight++;
+  platform.peakInFlight = Math.max(platform.peakInFlight, platform.inFlight);
+  let open = true;
+  return () => {
+    if (open) platform.inFlight--;
+    open = false;
+  };
+}
+
+export interface FakeExchange {
+  readonly url: URL;
+  readonly since: number;
+  readonly session: string | null;
+  /** True once the client closed it or it ended. */
+  done: boolean;
+  closedByClient: boolean;
+  /** Delivers decoded values, as a transport does with each chunk. */
+  deliver(...values: unknown[]): void;
+  end(failure?: TransportFailure): void;
+}
+
+export interface FakeTransport extends Transport {
+  readonly exchanges: FakeExchange[];
+  last(): FakeExchange;
+}
+
+const resources: Record<TransportName, string> = {
+  eventsource: 'sse', 'xhr-streaming': 'xhr', multipart: 'multipart', iframe: 'iframe', 'long-polling': 'poll', jsonp: 'jsonp',
+};
+
+/** A transport the test drives by hand: each `open` becomes a `FakeExchange`. */
+export function fakeTransport(platform: FakePlatform, name: TransportName, options: { supported?: boolean } = {}): FakeTransport {
+  const exchanges: FakeExchange[] = [];
+  return {
+    name,
+    resource: resources[name],
+    streaming: name !== 'long-polling' && name !== 'jsonp',
+    isSupported: () => options.supported ?? true,
+    exchanges,
+    last() {
+      const exchange = exchanges[exchanges.length - 1];
+      if (!exchange) throw new Error(`${name} was never opened`);
+      return exchange;
+    },
+    open(_platform, request, listener: TransportListener) {
+      const finished = started(platform);
+      const url = new URL(request.url, 'http://page.test');
+      const exchange: FakeExchange = {
+        url,
+        since: Number(url.searchParams.get('since')),
+        session: url.searchParams.get('session'),
+        done: false,
+        closedByClient: false,
+        deliver(...values) {
+          if (!exchange.done) listener.onValues(values);
+        },
+        end(failure) {
+          if (exchange.done) return;
+          exchange.done = true;
+          finished();
+          listener.onEnd(failure);
+        },
+      };
+      exchanges.push(exchange);
+      return {
+        close() {
+          exchange.done = exchange.closedByClient = true;
+          finished();
+        },
+      };
+    },
+  };
+}
+
+export interface FakeRequest {
+  readonly kind: 'handshake' | 'send';
+  readonly url: URL;
+  /** The upstream messages of a send (from the POST body or the GET `messages` parameter). */
+  readonly messages: { id: number; type: string; channel: string; data?: unknown }[];
+  readonly via: 'xhr' | 'script';
+  done: boolean;
+  aborted: boolean;
+  answer(result: OneShotResult): void;
+}
+
+export type Responder = (request: FakeRequest) => OneShotResult | undefined;
+
+export const SESSION = 'session-one-0123456789abcdef';
+
+export const handshakeAnswer = (overrides: Record<string, unknown> = {}): OneShotResult => ({
+  ok: true,
+  value: Object.assign({
+    type: 'handshake', v: 1, session: SESSION, seq: 0, transports: ['sse', 'xhr', 'multipart', 'iframe', 'poll', 'jsonp'],
+    heartbeatMs: 15000, holdMs: 25000, retryMs: 1000, maxStreamBytes: 131072, sessionTimeoutMs: 60000, maxBatchMessages: 100, maxBodyBytes: 65536,
+  }, overrides),
+});
+
+/** Acknowledges every message of a send. */
+export const ackAll: Responder = (request) =>
+  ({ ok: true, value: { type: 'ack', ack: Math.max(0, ...request.messages.map((message) => message.id)), errors: [] } });
+
+/**
+ * The one-shot requests of transports/request.ts, answered by `respond` after a timer of 0 (as a
+ * network would, never inside the call), or left pending when it returns undefined.
+ */
+export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Responder; send?: Responder } = {}): OneShot & { requests: FakeRequest[] } {
+  const requests: FakeRequest[] = [];
+  const make = (url: string, via: 'xhr' | 'script', body: string | undefined, done: (result: OneShotResult) => void) => {
+    const parsed = new URL(url, 'http://page.test');
+    const kind = parsed.pathname.endsWith('/handshake') ? 'handshake' : 'send';
+    const json = body ?? (parsed.searchParams.has('messages') ? `{"messages":${parsed.searchParams.get('messages') ?? ''}}` : undefined);
+    const finished = started(platform);
+    const request: FakeRequest = {
+      kind,
+      url: parsed,
+      via,
+      messages: json ? (JSON.parse(json) as { messages: FakeRequest['messages'] }).messages : [],
+      done: false,
+      aborted: false,
+      answer(result) {
+        if (request.done) return;
+        request.done = true;
+        finished();
+        done(result);
+      },
+    };
+    requests.push(request);
+    const responder = (kind === 'handshake' ? respond.handshake ?? (() => handshakeAnswer()) : respond.send ?? ackAll);
+    platform.setTimeout(() => {
+      const result = request.done ? undefined : responder(request);
+      if (result) request.answer(result);
+    }, 0);
+    return {
+      abort() {
+        request.done = request.aborted = true;
+        finished();
+      },
+    };
+  };
+  return {
+    requests,
+    xhrJson: (_platform, request, done) => make(request.url, 'xhr', request.body, done),
+    scriptJson: (_platform, url, _timeoutMs, done) => make(url, 'script', undefined, done),
+  };
+}
+
+export const frames = {
+  open: (seq = 0, heartbeatMs = 15000) => ({ type: 'open', seq, heartbeatMs }),
+  msg: (seq: number, channel = 'room/42', data: unknown = `m${seq}`) => ({ type: 'msg', seq, channel, data }),
+  hb: () => ({ type: 'hb' }),
+  gap: (from: number, to: number) => ({ type: 'gap', from, to }),
+  close: (code: string, reconnect: string, retryMs?: number) => (retryMs === undefined ? { type: 'close', code, reconnect } : { type: 'close', code, reconnect, retryMs }),
+};

@@ -1,0 +1,79 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { createNegotiator, type TransportReason } from '../../src/negotiator.ts';
+import { fakePlatform, fakeTransport } from '../support/fake-platform.ts';
+
+function negotiation(supported: { multipart?: boolean } = {}) {
+  const platform = fakePlatform();
+  const transports = [
+    fakeTransport(platform, 'eventsource'),
+    fakeTransport(platform, 'multipart', { supported: supported.multipart ?? true }),
+    fakeTransport(platform, 'long-polling'),
+    fakeTransport(platform, 'jsonp'),
+  ];
+  const trace: string[] = [];
+  const make = () => createNegotiator(platform, 'http://push.test', transports, 60000,
+    (name, reason: TransportReason) => trace.push(`${name} ${reason}`), () => undefined);
+  return { platform, negotiator: make(), make, trace };
+}
+
+describe('negotiator', () => {
+  it('orders the preference filtered by what the server offers and what the engine supports', () => {
+    const { negotiator, trace } = negotiation({ multipart: false });
+    negotiator.start(['multipart', 'poll', 'jsonp'], false);
+    assert.deepEqual(trace, ['long-polling preferred']);
+    assert.equal(negotiator.fail(false), true);
+    assert.equal(negotiator.current()?.name, 'jsonp');
+    assert.equal(negotiator.fail(false), false, 'nothing after the last');
+  });
+
+  it('only script transports when the endpoint is reached by script', () => {
+    const { negotiator } = negotiation();
+    negotiator.start(['sse', 'multipart', 'poll', 'jsonp'], true);
+    assert.equal(negotiator.current()?.name, 'jsonp');
+  });
+
+  it('remembers per origin what worked and what failed its probe, for the next page', () => {
+    const first = negotiation();
+    first.negotiator.start(['sse', 'multipart', 'poll'], false);
+    first.negotiator.fail(true);
+    first.negotiator.fail(false);
+    first.negotiator.confirm();
+    assert.deepEqual(JSON.parse(first.platform.storageData.get('cometkit:http://push.test') ?? ''), { ok: 'long-polling', bad: ['eventsource'] });
+    const next = first.make();
+    next.start(['sse', 'multipart', 'poll'], false);
+    assert.equal(next.current()?.name, 'long-polling');
+    assert.ok(!next.confirmed(), 'it still has to prove itself in this session');
+  });
+
+  it('tries the better transport again after reprobeMs, and goes back (waiting twice as long) if it fails', () => {
+    const { platform, negotiator, trace } = negotiation();
+    negotiator.start(['sse', 'poll'], false);
+    negotiator.fail(true);
+    negotiator.confirm();
+    negotiator.next();
+    assert.equal(negotiator.current()?.name, 'long-polling');
+    platform.advance(60000);
+    negotiator.next();
+    assert.equal(negotiator.current()?.name, 'eventsource');
+    assert.equal(negotiator.fail(true), true);
+    assert.equal(negotiator.current()?.name, 'long-polling');
+    assert.equal(negotiator.confirmed(), true);
+    platform.advance(60000);
+    negotiator.next();
+    assert.equal(negotiator.current()?.name, 'long-polling');
+    platform.advance(60000);
+    negotiator.next();
+    assert.equal(negotiator.current()?.name, 'eventsource');
+    assert.deepEqual(trace, ['eventsource preferred', 'long-polling fallback', 'eventsource reprobe', 'long-polling reprobe-failed', 'eventsource reprobe']);
+  });
+
+  it('survives storage that throws or holds garbage', () => {
+    const { platform, negotiator } = negotiation();
+    platform.storageData.set('cometkit:http://push.test', '{not json');
+    negotiator.start(['sse'], false);
+    assert.equal(negotiator.current()?.name, 'eventsource');
+    Object.assign(platform.storage ?? {}, { setItem: () => { throw new Error('quota'); } });
+    assert.doesNotThrow(() => negotiator.confirm());
+  });
+});

@@ -1,0 +1,201 @@
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { http, HttpResponse, type RequestHandler } from 'msw';
+import { scriptJson, xhrJson, type OneShotRequest, type OneShotResult } from '../../transports/request.ts';
+import { browserPlatform, type Platform } from '../../src/platform.ts';
+import { mockedPage, scriptedPage, serve, type LocalServer, type Page } from '../support/dom.mjs';
+import { settle, until } from '../support/recorder.ts';
+
+const handshake = { type: 'handshake', v: 1, session: 'Q2hhbmdlIHRoaXMgaWQgcGxlYXNl', seq: 0 };
+const send: OneShotRequest = {
+  url: 'http://app.test/comet/send?session=S1',
+  method: 'POST',
+  body: '{"messages":[{"id":1,"type":"subscribe","channel":"news"}]}',
+  contentType: 'text/plain;charset=UTF-8',
+  withCredentials: false,
+  headers: { 'X-Token': 'abc' },
+  timeoutMs: 5000,
+};
+
+let page: Page | undefined;
+afterEach(() => { page?.close(); });
+
+function platformFor(handlers: RequestHandler[]): Platform {
+  page = mockedPage({ url: 'http://app.test/', handlers });
+  return browserPlatform(page.window);
+}
+
+/** Resolves with the result `done` receives. */
+function result(start: (done: (outcome: OneShotResult) => void) => void): Promise<OneShotResult> {
+  return new Promise((resolve) => { start(resolve); });
+}
+
+/** The same value made of this realm's objects (values from a page's script belong to its realm). */
+const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+function failureOf(outcome: OneShotResult) {
+  assert.ok(!outcome.ok, 'expected a failure');
+  return outcome.failure;
+}
+
+/** A platform whose timers fire only when the test says so. */
+function manualTimers(platform: Platform) {
+  const pending = new Map<number, () => void>();
+  let next = 0;
+  return {
+    platform: {
+      ...platform,
+      setTimeout: (callback: () => void) => { pending.set(++next, callback); return next; },
+      clearTimeout: (handle: unknown) => { pending.delete(handle as number); },
+    } satisfies Platform,
+    pending,
+    fireAll: () => { for (const [handle, callback] of pending) { pending.delete(handle); callback(); } },
+  };
+}
+
+describe('xhrJson (one-shot XHR for the handshake and sends)', () => {
+  it('posts the body with its content type and headers, and returns the JSON answer', async () => {
+    let seen: { body: string; type: string | null; token: string | null } | undefined;
+    const platform = platformFor([http.post('http://app.test/comet/send', async ({ request }) => {
+      seen = { body: await request.text(), type: request.headers.get('content-type'), token: request.headers.get('x-token') };
+      return HttpResponse.json({ type: 'ack', ack: 1, errors: [] });
+    })]);
+    const outcome = await result((done) => xhrJson(platform, send, done));
+    assert.deepEqual(outcome, { ok: true, value: { type: 'ack', ack: 1, errors: [] } });
+    assert.deepEqual(seen, { body: send.body, type: 'text/plain;charset=UTF-8', token: 'abc' });
+  });
+
+  it('returns a refusal as http-status with the protocol\'s code as detail and the body as value', async () => {
+    const refusal = { type: 'error', code: 'too-many-sessions', message: 'busy', retryMs: 2000 };
+    const platform = platformFor([http.get('http://app.test/comet/handshake', () => HttpResponse.json(refusal, { status: 503 }))]);
+    const outcome = await result((done) => xhrJson(platform, { ...send, url: 'http://app.test/comet/handshake?v=1', method: 'GET' }, done));
+    assert.deepEqual(outcome, { ok: false, failure: { type: 'http-status', status: 503, detail: 'too-many-sessions' }, value: refusal });
+  });
+
+  it('returns an error status without a JSON body as http-status without value', async () => {
+    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.text('Bad Gateway', { status: 502 }))]);
+    const outcome = await result((done) => xhrJson(platform, send, done));
+    const failure = failureOf(outcome);
+    assert.equal(failure.type, 'http-status');
+    assert.equal(failure.status, 502);
+    assert.equal('value' in outcome, false);
+  });
+
+  it('fails with content-type when a 200 is not JSON (a captive portal\'s page)', async () => {
+    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.html('<html>sign in</html>'))]);
+    const outcome = await result((done) => xhrJson(platform, send, done));
+    assert.equal(failureOf(outcome).type, 'content-type');
+  });
+
+  it('fails as malformed when a 200 says JSON but is not', async () => {
+    const platform = platformFor([http.post('http://app.test/comet/send', () =>
+      new HttpResponse('{"type":"ack",', { headers: { 'Content-Type': 'application/json; charset=utf-8' } }))]);
+    const outcome = await result((done) => xhrJson(platform, send, done));
+    assert.equal(failureOf(outcome).type, 'malformed');
+  });
+
+  it('fails as network when the connection fails', async () => {
+    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.error())]);
+    const outcome = await result((done) => xhrJson(platform, send, done));
+    assert.equal(failureOf(outcome).type, 'network');
+  });
+
+  it('gives up as network after timeoutMs, and reports nothing else', async () => {
+    const platform = platformFor([http.post('http://app.test/comet/send', () => new Promise<Response>(() => undefined))]);
+    const timers = manualTimers(platform);
+    const outcomes: OneShotResult[] = [];
+    xhrJson(timers.platform, send, (outcome) => outcomes.push(outcome));
+    assert.equal(timers.pending.size, 1);
+    timers.fireAll();
+    await settle();
+    assert.equal(outcomes.length, 1);
+    assert.deepEqual(outcomes[0], { ok: false, failure: { type: 'network', detail: 'timed out' } });
+  });
+
+  it('reports nothing once aborted, and stops its timer', async () => {
+    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.json({ type: 'ack', ack: 1, errors: [] }))]);
+    const timers = manualTimers(platform);
+    const outcomes: OneShotResult[] = [];
+    xhrJson(timers.platform, send, (outcome) => outcomes.push(outcome)).abort();
+    await settle();
+    assert.deepEqual(outcomes, []);
+    assert.equal(timers.pending.size, 0);
+  });
+});
+
+describe('scriptJson (one-shot JSONP for pages that reach the endpoint without CORS)', () => {
+  let server: LocalServer;
+  before(async () => {
+    server = await serve((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+      const callback = url.searchParams.get('callback') ?? '';
+      const script = (body: string) => {
+        response.writeHead(200, { 'Content-Type': 'application/javascript; charset=utf-8' });
+        response.end(body);
+      };
+      if (url.pathname === '/comet/handshake') script(`/**/${callback}(${JSON.stringify(handshake)});`);
+      else if (url.pathname === '/silent') script('/**/var nothing = 1;');
+      else if (url.pathname === '/late') setTimeout(() => { script(`/**/${callback}([1]);`); }, 150);
+      else {
+        response.writeHead(404, { 'Content-Type': 'application/json' });
+        response.end('{"type":"error","code":"not-found"}');
+      }
+    });
+  });
+  after(() => server.close());
+
+  // The page is on another origin than the server: scripts need no CORS.
+  function platformForPage() {
+    const scripted = scriptedPage({ url: 'http://app.test/' });
+    page = scripted;
+    return { platform: browserPlatform(scripted.window), window: scripted.window, errors: scripted.errors };
+  }
+  const globalsOf = (window: object) => Object.keys(window).filter((key) => key.startsWith('cometkit'));
+
+  it('adds a callback name of the protocol\'s form and returns the value the script passes to it', async () => {
+    const { platform, window } = platformForPage();
+    const outcome = await result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, 5000, done));
+    assert.deepEqual(plain(outcome), { ok: true, value: handshake });
+    const asked = server.requests.at(-1)!;
+    assert.equal(asked.searchParams.get('v'), '1');
+    assert.match(asked.searchParams.get('callback') ?? '', /^[A-Za-z_$][\w$]{0,63}$/);
+    assert.equal(window.document.querySelectorAll('script').length, 0, 'the script element is removed');
+    assert.deepEqual(globalsOf(window), [], 'the callback global is removed');
+  });
+
+  it('gives every exchange its own callback name', async () => {
+    const { platform } = platformForPage();
+    await Promise.all([1, 2, 3].map(() => result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, 5000, done))));
+    const names = server.requests.slice(-3).map((url) => url.searchParams.get('callback'));
+    assert.equal(new Set(names).size, 3);
+  });
+
+  it('fails as network when the script does not load (an error status; the status cannot be seen)', async () => {
+    const { platform, window } = platformForPage();
+    const outcome = await result((done) => scriptJson(platform, `${server.origin}/missing`, 5000, done));
+    assert.equal(failureOf(outcome).type, 'network');
+    assert.deepEqual(globalsOf(window), []);
+  });
+
+  it('fails as malformed when the script loads without calling back', async () => {
+    const { platform, window } = platformForPage();
+    const outcome = await result((done) => scriptJson(platform, `${server.origin}/silent`, 5000, done));
+    assert.equal(failureOf(outcome).type, 'malformed');
+    assert.deepEqual(globalsOf(window), []);
+  });
+
+  it('gives up as network after timeoutMs, and a script arriving later throws nothing and cleans up', async () => {
+    const { platform, window, errors } = platformForPage();
+    const timers = manualTimers(platform);
+    const outcomes: OneShotResult[] = [];
+    scriptJson(timers.platform, `${server.origin}/late`, 100, (outcome) => outcomes.push(outcome));
+    await until(() => server.requests.at(-1)?.pathname === '/late');
+    timers.fireAll();
+    assert.deepEqual(outcomes, [{ ok: false, failure: { type: 'network', detail: 'timed out' } }]);
+    assert.equal(window.document.querySelectorAll('script').length, 0);
+    await settle(300);
+    assert.equal(outcomes.length, 1);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(globalsOf(window), [], 'the late script removed the stand-in callback');
+  });
+});

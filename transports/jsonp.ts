@@ -1,0 +1,10 @@
+// Script-tag long polling (PROTOCOL.md §5.3 `jsonp`): one `<script>` per exchange, whose body
+// passes one JSON array to our callback. Scripts load across origins without CORS.
+import { pollingTransport, scriptJson } from './request.ts';
+
+export const jsonp = /*#__PURE__*/ pollingTransport(
+  'jsonp',
+  'jsonp',
+  (platform) => platform.document !== undefined && platform.window !== undefined,
+  (platform, request, done) => scriptJson(platform, request.url, 0, done),
+);

@@ -1,0 +1,23 @@
+// multipart/x-mixed-replace (PROTOCOL.md §5.3 `multipart`): one long GET, each part's body a JSON
+// array of values, read at every readyState 3. WebKit cannot expose this type's streamed body
+// (BROWSERS.md: the XHR ends with status 0), so there the exchange fails like a network error and
+// the negotiator, which probes rather than sniffs the user agent, moves on.
+import { multipartReader } from '../src/framing/multipart.ts';
+import { streamingXhr } from './shared.ts';
+
+export const multipart = /*#__PURE__*/ streamingXhr('multipart', 'multipart', (contentType) => {
+  // [RFC 2046 §5.1.1] The boundary parameter, quoted or not.
+  const boundary = /^multipart\/x-mixed-replace\s*;.*\bboundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!boundary) return undefined;
+  const parts = multipartReader(boundary.trim());
+  return {
+    read(text, values) {
+      for (const body of parts.read(text)) {
+        const batch: unknown = JSON.parse(body);
+        if (!Array.isArray(batch)) throw new TypeError();
+        values.push(...(batch as unknown[]));
+      }
+    },
+    complete: (text) => parts.complete(text),
+  };
+});

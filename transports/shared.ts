@@ -1,0 +1,139 @@
+// The small pieces several transports share: failures, callback names, query parameters, globals,
+// content types, and the XHR plumbing under xhr-streaming, multipart and long-polling.
+import type { Transport, TransportErrorType, TransportFailure, TransportName, TransportRequest } from './types.ts';
+import type { Platform } from '../src/platform.ts';
+
+export const fail = (type: TransportErrorType, detail: string, status?: number): TransportFailure =>
+  status ? { type, detail, status } : { type, detail };
+
+export const requestFailed = () => fail('network', 'request failed');
+export const malformed = () => fail('malformed', 'undecodable body');
+export const unexpectedStatus = 'unexpected status';
+export const wrongType = (status: number) => fail('content-type', 'unexpected content type', status);
+
+/** `value`, which feature detection said is there; an Error naming `what` otherwise. */
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(what + ' is not available');
+  return value;
+}
+
+let callbackCount = 0;
+
+/** A global name no other exchange uses; it matches the protocol's `^[A-Za-z_$][\w$]{0,63}$`. */
+export const callbackName = (platform: Platform) =>
+  // The random part keeps two copies of the client on one page apart.
+  `cometkit${++callbackCount}_${platform.random().toString(36).slice(2, 10)}`;
+
+export function withParams(url: string, params: Readonly<Record<string, string>>): string {
+  for (const [name, value] of Object.entries(params)) {
+    url += (url.includes('?') ? '&' : '?') + name + '=' + encodeURIComponent(value);
+  }
+  return url;
+}
+
+/** Installs `value` as a global of `scope`, or removes the global when `value` is absent. */
+export function setGlobal(scope: object, name: string, value?: unknown): void {
+  const globals = scope as Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the name is ours, made by callbackName
+  if (value === undefined) delete globals[name];
+  else globals[name] = value;
+}
+
+/** The media type of a response, lower case, without parameters. */
+export const mediaType = (xhr: XMLHttpRequest) => (xhr.getResponseHeader('Content-Type') ?? '').replace(/;.*/, '').trim().toLowerCase();
+
+export interface XhrRequest extends TransportRequest {
+  readonly body?: string;
+  readonly contentType?: string;
+}
+
+/** Sends an asynchronous XHR; `onChange` hears every readyState change after `send`. */
+export function openXhr(
+  platform: Platform,
+  method: 'GET' | 'POST',
+  request: XhrRequest,
+  onChange: (xhr: XMLHttpRequest) => void,
+): XMLHttpRequest {
+  const xhr = new (need(platform.XMLHttpRequest, 'XMLHttpRequest'))();
+  xhr.open(method, request.url);
+  xhr.withCredentials = request.withCredentials;
+  for (const [name, value] of Object.entries(request.headers)) xhr.setRequestHeader(name, value);
+  if (request.contentType) xhr.setRequestHeader('Content-Type', request.contentType);
+  xhr.onreadystatechange = () => { onChange(xhr); };
+  xhr.send(request.body ?? null);
+  return xhr;
+}
+
+/**
+ * Decodes one streamed body. `read` gets the whole text received so far and appends to `values`
+ * what it completed since the last call, throwing on bytes that do not decode (after appending
+ * the values before them). `complete` tells whether the finished text stopped cleanly.
+ */
+export interface StreamDecoder {
+  read(text: string, values: unknown[]): void;
+  complete(text: string): boolean;
+}
+
+/**
+ * A transport reading one long XHR response as it arrives (readyState 3). `decoderFor` gets the
+ * response's Content-Type header and returns undefined when it is not the encoding's type.
+ */
+export function streamingXhr(
+  name: TransportName,
+  resource: string,
+  decoderFor: (contentType: string) => StreamDecoder | undefined,
+): Transport {
+  return {
+    name,
+    resource,
+    streaming: true,
+    isSupported: (platform) => platform.XMLHttpRequest !== undefined,
+    open(platform, request, listener) {
+      let decoder: StreamDecoder | undefined;
+      let done = false;
+      const stop = () => {
+        done = true;
+        // Aborting fires readystatechange in some engines: unhook first.
+        xhr.onreadystatechange = null;
+        xhr.abort();
+      };
+      const finish = (failure?: TransportFailure) => {
+        if (done) return;
+        stop();
+        listener.onEnd(failure);
+      };
+      const xhr = openXhr(platform, 'GET', request, () => {
+        const { readyState, status } = xhr;
+        if (readyState < 2) return;
+        // [XHR] A network error shows as readyState 4 with status 0.
+        if (!status) {
+          if (readyState === 4) finish(requestFailed());
+          return;
+        }
+        if (status !== 200) {
+          finish(fail('http-status', unexpectedStatus, status));
+          return;
+        }
+        decoder ??= decoderFor(xhr.getResponseHeader('Content-Type') ?? '');
+        if (!decoder) {
+          // Typically a proxy's or captive portal's HTML page: do not download it.
+          finish(wrongType(status));
+          return;
+        }
+        if (readyState < 3) return;
+        const text = xhr.responseText;
+        const values: unknown[] = [];
+        let decoded = true;
+        try {
+          decoder.read(text, values);
+        } catch {
+          decoded = false;
+        }
+        if (values.length) listener.onValues(values);
+        if (!decoded) finish(malformed());
+        else if (readyState === 4) finish(decoder.complete(text) ? undefined : fail('malformed', 'truncated body'));
+      });
+      return { close: stop };
+    },
+  };
+}
