@@ -151,8 +151,8 @@ export interface CometServerOptions {
    */
   sendRatePerSecond?: number;
   /**
-   * Upstream burst per session, in messages (token bucket capacity). Keep it at least
-   * `maxBatchMessages`, or a full batch can never be accepted.
+   * Upstream burst per session, in messages (token bucket capacity). Must be at least
+   * `maxBatchMessages` (checked at creation), so that every batch a client may send can pass.
    * @default 400
    */
   sendBurst?: number;
@@ -247,6 +247,10 @@ export function resolveOptions(options: CometServerOptions = {}): ResolvedOption
       throw new TypeError(`cometkit: option ${name} must be a positive integer`);
     }
     numbers[name] = value;
+  }
+  // A batch the client may send (maxBatchMessages) must fit the bucket, or it could never pass.
+  if (numbers.sendBurst < numbers.maxBatchMessages) {
+    throw new TypeError('cometkit: option sendBurst must be at least maxBatchMessages');
   }
   return {
     ...numbers,

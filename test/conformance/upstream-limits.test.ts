@@ -92,7 +92,7 @@ void test('a chunked upload growing past maxBodyBytes is refused as soon as it c
 });
 
 void test('a send over the rate limit is refused with 429 rate-limited and retryMs, and nothing of it applies', async (t) => {
-  const server = await startServer({ sendRatePerSecond: 2, sendBurst: 5, retryMs: 50 });
+  const server = await startServer({ sendRatePerSecond: 2, sendBurst: 5, maxBatchMessages: 5, retryMs: 50 });
   t.after(() => server.stop());
   const watcherClient = await SessionClient.create(server);
   await watcherClient.subscribe('room/42');
@@ -119,7 +119,7 @@ void test('a send over the rate limit is refused with 429 rate-limited and retry
 });
 
 void test('rate limits are per session: one noisy session does not limit another', async (t) => {
-  const server = await startServer({ sendRatePerSecond: 1, sendBurst: 3 });
+  const server = await startServer({ sendRatePerSecond: 1, sendBurst: 3, maxBatchMessages: 3 });
   t.after(() => server.stop());
   const noisy = await SessionClient.create(server);
   const quiet = await SessionClient.create(server);

@@ -75,7 +75,7 @@ test('more subscriptions than maxChannelsPerSession are refused; a repeated subs
 });
 
 test('a rate-limited request applies nothing and gives retryMs of at least the server floor', async (t) => {
-  const { hub, upstream, session, watcher } = setup({ sendRatePerSecond: 1, sendBurst: 2, retryMs: 300 });
+  const { hub, upstream, session, watcher } = setup({ sendRatePerSecond: 1, sendBurst: 2, maxBatchMessages: 2, retryMs: 300 });
   t.after(() => hub.close());
   assert.deepEqual(await upstream.send(session, [publish(1, 1), publish(2, 2)], req), { kind: 'ack', ack: 2, errors: [] });
   const refused = await upstream.send(session, [publish(3, 3)], req);
@@ -138,4 +138,8 @@ test('dropping a session removes its subscriptions and tells the observers', asy
   assert.deepEqual(events, ['unsubscribe a session-close', 'close expired a']);
   assert.equal(hub.publish('a', 1), 0);
   await hub.close();
+});
+
+test('a server whose burst could not hold a full batch refuses to start', () => {
+  assert.throws(() => resolveOptions({ sendBurst: 10, maxBatchMessages: 20 }), /sendBurst must be at least maxBatchMessages/);
 });
