@@ -9,8 +9,9 @@ const clientEntry = 'src/index.ts';
 const serverEntry = 'server/index.ts';
 const nodeBuiltins = /^node:/;
 
-// es2017: async/await and classes stay native; every engine we test runs it.
-const clientPlugins = () => [esbuild({ target: 'es2017' })];
+// es2020: `??`, `?.` and object spread stay native (downlevelling them costs ~4% of the bundle).
+// Every engine we test (Chromium, Firefox ESR, WebKitGTK) and every browser since 2020 runs it.
+const clientPlugins = () => [esbuild({ target: 'es2020' })];
 
 
 export default [
@@ -28,7 +29,8 @@ export default [
         format: 'umd',
         name: 'CometKit',
         sourcemap: true,
-        plugins: [terser({ compress: { passes: 2 }, mangle: { properties: { regex: /^#|^_/ } } })],
+        // `_`-prefixed members are internal throughout the client bundle, so they mangle safely.
+        plugins: [terser({ ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, mangle: { properties: { regex: /^_/ } } })],
       },
     ],
     plugins: clientPlugins(),

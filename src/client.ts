@@ -1,5 +1,7 @@
-// `CometClient`: the core with the six built-in transports, chosen by name.
+// `CometClient`: the core with the six built-in transports, chosen by name, and the full negotiator
+// (memory per origin, reprobes).
 import { CometClientCore, type CometClientCoreOptions } from './core.ts';
+import { createNegotiator } from './negotiator.ts';
 import { eventsource } from '../transports/eventsource.ts';
 import { iframe } from '../transports/iframe.ts';
 import { jsonp } from '../transports/jsonp.ts';
@@ -10,7 +12,7 @@ import type { Transport, TransportName } from '../transports/types.ts';
 
 const builtIn: readonly Transport[] = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
 
-export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports'> {
+export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports' | 'negotiator'> {
   /**
    * The transports to use, by name, in order of preference. Those the server does not offer or the
    * engine cannot run are skipped; the first that proves itself is used. Leave out a transport
@@ -23,8 +25,10 @@ export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transp
 export class CometClient extends CometClientCore {
   constructor(url: string, options: CometClientOptions = {}) {
     const names = options.transports;
-    super(url, Object.assign({}, options, {
+    super(url, {
+      ...options,
       transports: names ? builtIn.filter((transport) => names.includes(transport.name)).sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)) : builtIn,
-    }));
+      negotiator: createNegotiator,
+    });
   }
 }

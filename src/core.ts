@@ -3,10 +3,11 @@
 // the six built-in transports by name.
 import type { CometState, ConnectionEvents, ConnectionOptions, ReconnectPolicy } from './connection.ts';
 import { createEmitter, type Emitter, type Listener } from './emitter.ts';
-import { CometError } from './errors.ts';
+import { closedError, type CometError } from './errors.ts';
 import { join, listenerError, type Member, type MessageHandler } from './host-pool.ts';
+import { inOrder, type NegotiatorFactory } from './negotiator.ts';
 import { browserPlatform, type Platform } from './platform.ts';
-import { scriptJson, xhrJson } from '../transports/request.ts';
+import { xhrJson } from '../transports/request.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
 /** The events of a client and what each listener receives. */
@@ -23,6 +24,14 @@ export interface CometClientCoreOptions {
    * cannot run are skipped; the first that proves itself is used.
    */
   transports: readonly Transport[];
+  /**
+   * How the transport is chosen. The default tries the transports in order, each proven before it
+   * is trusted, a failed one handing over to the next. Pass `createNegotiator` to also remember per
+   * origin what worked (skipping known failures next time) and to re-probe a better transport after
+   * falling back, as `CometClient` does; it only pays with more than one transport.
+   * @default inOrder
+   */
+  negotiator?: NegotiatorFactory;
   /**
    * When and how long to reconnect after a failure: delays grow from `initialDelayMs` to
    * `maxDelayMs` with full jitter, above the server's `retryMs`. The client closes (reason
@@ -82,8 +91,6 @@ export interface CometClientCoreOptions {
   platform?: Platform;
 }
 
-const closedError = () => new CometError('closed', 'the client is closed');
-
 export class CometClientCore {
   private readonly _events: Emitter<CometEvents>;
   private _member: Member | undefined;
@@ -96,12 +103,12 @@ export class CometClientCore {
    */
   constructor(url: string, options: CometClientCoreOptions) {
     const logger = options.logger ?? (() => undefined);
-    const events = createEmitter<CometEvents>((error, type) => {
+    const events = this._events = createEmitter<CometEvents>((error, type) => {
       logger('listener threw', error);
       // An error listener that throws is only logged: reporting it as an error would loop.
-      if (type !== 'error') events.emit('error', listenerError(error));
+      if (type != 'error') events.emit('error', listenerError(error));
     });
-    const resolved: ConnectionOptions = Object.assign({
+    const resolved: ConnectionOptions = {
       probeTimeoutMs: 5000,
       reprobeMs: 60000,
       heartbeatToleranceFactor: 2,
@@ -109,12 +116,14 @@ export class CometClientCore {
       withCredentials: false,
       headers: {},
       sendTimeoutMs: 15000,
-    }, options, {
+      negotiator: inOrder,
+      ...options,
       platform: options.platform ?? browserPlatform(),
-      reconnect: Object.assign({ initialDelayMs: 1000, maxDelayMs: 30000, maxAttempts: Infinity, maxElapsedMs: Infinity }, options.reconnect),
+      reconnect: { initialDelayMs: 1000, maxDelayMs: 30000, maxAttempts: Infinity, maxElapsedMs: Infinity, ...options.reconnect },
       logger,
-    });
-    this._events = events;
+    };
+    // A script transport (jsonp, iframe) brings the script-tag requests; without one, none are bundled.
+    const scriptJson = options.transports.find((transport) => transport.script)?.script;
     this._member = join(url, resolved, { xhrJson, scriptJson }, events.emit);
   }
 

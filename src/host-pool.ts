@@ -28,93 +28,95 @@ export interface Member {
 }
 
 interface Subscriber {
+  channel: string;
   handler: MessageHandler;
   sink: EventSink;
 }
 
-/** Per platform (a page has one; tests make many), endpoint URL to shared connection. */
-const pools = new WeakMap<Platform, Map<string, Shared>>();
-
+/** The connection of one endpoint, the clients on it, and their handlers by channel. */
 interface Shared {
   connection: Connection;
   sinks: Set<EventSink>;
   channels: Map<string, Subscriber[]>;
 }
 
+/** Per platform (a page has one; tests make many), endpoint URL to shared connection. */
+const pools = new WeakMap<Platform, Map<string, Shared>>();
+
 /** A listener's exception, reported as an error event of the client that registered it. */
 export const listenerError = (cause: unknown): CometError => new CometError('listener', 'a listener threw', { cause });
 
 export function join(endpoint: string, options: ConnectionOptions, io: OneShot, sink: EventSink): Member {
   const key = endpoint.replace(/\/+$/, '');
-  let pool = pools.get(options.platform);
-  if (!pool) pools.set(options.platform, (pool = new Map<string, Shared>()));
+  const { platform } = options;
+  const pool = pools.get(platform) ?? new Map<string, Shared>();
+  pools.set(platform, pool);
   const found = pool.get(key);
-  const shared = found && found.connection.state !== 'closed' ? found : open(pool, key, options, io);
+  const shared = found && found.connection.state != 'closed' ? found : open(pool, key, options, io);
   const { connection, sinks, channels } = shared;
   sinks.add(sink);
-  const mine = new Map<Subscriber, string>();
+  const mine = new Set<Subscriber>();
 
   const send = (type: 'subscribe' | 'unsubscribe', channel: string) => {
     connection.send(type, channel).catch((error: unknown) => {
-      if (!(error instanceof CometError) || error.type === 'closed') return;
+      if (!(error instanceof CometError) || error.type == 'closed') return;
       // A refused subscription is forgotten, so that a later subscribe asks again.
-      if (type === 'subscribe') channels.delete(channel);
+      if (type == 'subscribe') channels.delete(channel);
       for (const each of sinks) each('error', error);
     });
   };
 
   const remove = (subscriber: Subscriber) => {
-    const channel = mine.get(subscriber);
-    const list = channel === undefined ? undefined : channels.get(channel);
+    const { channel } = subscriber;
+    const list = channels.get(channel);
     mine.delete(subscriber);
-    if (channel === undefined || !list?.includes(subscriber)) return;
-    const rest = list.filter((each) => each !== subscriber);
+    if (!list?.includes(subscriber)) return;
+    const rest = list.filter((each) => each != subscriber);
     if (rest.length) channels.set(channel, rest);
     else {
       channels.delete(channel);
-      if (connection.state !== 'closed') send('unsubscribe', channel);
+      if (connection.state != 'closed') send('unsubscribe', channel);
     }
   };
 
   return {
     connection,
     subscribe(channel, handler) {
-      const subscriber = { handler, sink };
+      const subscriber = { channel, handler, sink };
       const list = channels.get(channel);
       if (list) list.push(subscriber);
       else {
         channels.set(channel, [subscriber]);
         send('subscribe', channel);
       }
-      mine.set(subscriber, channel);
-      return () => remove(subscriber);
+      mine.add(subscriber);
+      return () => { remove(subscriber); };
     },
     leave() {
       sinks.delete(sink);
       if (!sinks.size) {
-        if (pool.get(key) === shared) pool.delete(key);
+        if (pool.get(key) == shared) pool.delete(key);
         connection.close();
       }
-      for (const subscriber of [...mine.keys()]) remove(subscriber);
+      for (const subscriber of [...mine]) remove(subscriber);
     },
   };
 }
 
 function open(pool: Map<string, Shared>, key: string, options: ConnectionOptions, io: OneShot): Shared {
-  const sinks = new Set<EventSink>();
-  const channels = new Map<string, Subscriber[]>();
-  const shared = { sinks, channels } as Shared;
+  const shared = { sinks: new Set(), channels: new Map() } as Shared;
+  const { sinks, channels } = shared;
   pool.set(key, shared);
   shared.connection = createConnection(key, options, io, {
     emit(type, payload) {
       // A connection that closed on its own (a refused handshake, the policy gave up) is replaced
       // by the next client that joins.
-      if (type === 'close' && pool.get(key) === shared) pool.delete(key);
+      if (type == 'close' && pool.get(key) == shared) pool.delete(key);
       for (const sink of [...sinks]) sink(type, payload);
     },
-    deliver(frame) {
-      for (const { handler, sink } of channels.get(frame.channel)?.slice() ?? []) {
-        invoke(handler, (error) => sink('error', listenerError(error)), frame.data, { channel: frame.channel, seq: frame.seq });
+    deliver({ channel, seq, data }) {
+      for (const { handler, sink } of channels.get(channel)?.slice() ?? []) {
+        invoke(handler, (error) => { sink('error', listenerError(error)); }, data, { channel, seq });
       }
     },
     channels: () => [...channels.keys()],

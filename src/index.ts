@@ -4,7 +4,7 @@ export { CometClient, type CometClientOptions } from './client.ts';
 export { CometClientCore, type CometClientCoreOptions, type CometEvents, type Subscription } from './core.ts';
 export { CometError, type CometErrorType, type CometErrorInit } from './errors.ts';
 export type { CometState, StateReason, GapEvent, ReconnectPolicy } from './connection.ts';
-export type { TransportReason } from './negotiator.ts';
+export { createNegotiator, inOrder, type TransportReason, type Negotiator, type NegotiatorFactory } from './negotiator.ts';
 export type { MessageHandler, MessageInfo } from './host-pool.ts';
 export { browserPlatform, type Platform, type KeyValueStorage } from './platform.ts';
 export type { Transport, TransportName, TransportFailure } from '../transports/types.ts';

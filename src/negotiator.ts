@@ -17,7 +17,10 @@ export type TransportReason =
   | 'reprobe-failed'; // the better transport failed again: back to the one that works
 
 export interface Negotiator {
-  /** A new session: candidates from the handshake's `transports`; keeps a working transport still offered. */
+  /**
+   * A new session: candidates from the handshake's `transports`; keeps a working transport still
+   * offered. `scriptOnly`: the endpoint is reached by script, so only script transports qualify.
+   */
   start(offered: readonly string[], scriptOnly: boolean): void;
   current(): Transport | undefined;
   /** Whether the current transport has proven itself in this connection. */
@@ -32,22 +35,56 @@ export interface Negotiator {
   next(): void;
 }
 
-interface Memory {
-  ok?: TransportName | undefined;
-  bad?: TransportName[];
-}
-
-/** Transports that reach a cross-origin endpoint without CORS (PROTOCOL.md §10). */
-export const isScriptTransport = (transport: Transport): boolean => transport.name === 'jsonp' || transport.name === 'iframe';
-
-export function createNegotiator(
+/** The signature of both choosers below, so the connection takes either. */
+export type NegotiatorFactory = (
   platform: Platform,
   origin: string,
   preference: readonly Transport[],
   reprobeMs: number,
   chose: (name: TransportName, reason: TransportReason) => void,
   log: (message: string, detail?: unknown) => void,
-): Negotiator {
+) => Negotiator;
+
+/** The preference filtered by what the handshake offers and what the engine supports. */
+const candidatesFor = (platform: Platform, preference: readonly Transport[], offered: readonly string[], scriptOnly: boolean) =>
+  preference.filter((transport) =>
+    offered.includes(transport.resource) && (!scriptOnly || !!transport.script) && transport.isSupported(platform));
+
+/**
+ * The chooser `CometClientCore` uses unless given `createNegotiator`: the candidates in preference
+ * order, each probed, a failed one handing over to the next; no memory and no reprobe, which only
+ * pay with several transports (an app with one transport does not carry them).
+ */
+export const inOrder: NegotiatorFactory = (platform, _origin, preference, _reprobeMs, chose, log) => {
+  let candidates: Transport[] = [];
+  let index = 0;
+  let working = -1;
+  const choose = (to: number, reason: TransportReason) => {
+    index = to;
+    const transport = candidates[to];
+    if (transport) chose(transport.name, reason);
+  };
+  return {
+    start(offered, scriptOnly) {
+      const previous = candidates[working];
+      candidates = candidatesFor(platform, preference, offered, scriptOnly);
+      log('candidates', candidates.map((transport) => transport.name));
+      working = previous ? candidates.indexOf(previous) : -1;
+      if (working < 0) choose(0, 'preferred');
+      else index = working;
+    },
+    current: () => candidates[index],
+    confirmed: () => index == working,
+    confirm() {
+      working = index;
+    },
+    fail: () => index != working && index + 1 < candidates.length && (choose(index + 1, 'fallback'), true),
+    next: () => undefined,
+  };
+};
+
+/** The full negotiator `CometClient` uses: `inOrder`, plus memory per origin and reprobes. */
+export const createNegotiator: NegotiatorFactory = (platform, origin, preference, reprobeMs, chose, log) => {
   const key = 'cometkit:' + origin;
   let candidates: Transport[] = [];
   let index = 0;
@@ -57,17 +94,22 @@ export function createNegotiator(
   let reprobeAt = 0;
 
   // Storage is an optimisation: disabled, full or corrupt storage only costs a probe.
-  const read = (): Memory => {
+  const read = (): { ok?: unknown; bad: unknown[] } => {
     try {
-      const memory = JSON.parse(platform.storage?.getItem(key) ?? '{}') as Memory | null;
-      return { ok: memory?.ok, bad: Array.isArray(memory?.bad) ? memory.bad : [] };
+      const { ok, bad } = (JSON.parse(platform.storage?.getItem(key) ?? '{}') ?? {}) as { ok?: unknown; bad?: unknown };
+      return { ok, bad: Array.isArray(bad) ? bad : [] };
     } catch {
       return { bad: [] };
     }
   };
-  const write = (memory: Memory) => {
+  /** Stores that `name` worked (the transport to start with) or failed its probe (one to skip). */
+  const store = (name: TransportName, worked?: boolean) => {
+    const { ok, bad } = read();
     try {
-      platform.storage?.setItem(key, JSON.stringify(memory));
+      platform.storage?.setItem(key, JSON.stringify({
+        ok: worked ? name : ok === name ? undefined : ok,
+        bad: bad.filter((each) => each !== name).concat(worked ? [] : name),
+      }));
     } catch {
       // as above
     }
@@ -81,38 +123,34 @@ export function createNegotiator(
   return {
     start(offered, scriptOnly) {
       const previous = candidates[working];
-      candidates = preference.filter((transport) =>
-        offered.includes(transport.resource) && (!scriptOnly || isScriptTransport(transport)) && transport.isSupported(platform));
+      candidates = candidatesFor(platform, preference, offered, scriptOnly);
       log('candidates', candidates.map((transport) => transport.name));
-      if (previous && candidates.includes(previous)) {
-        index = working = candidates.indexOf(previous);
+      working = previous ? candidates.indexOf(previous) : -1;
+      if (working >= 0) {
+        index = working;
         return;
       }
-      working = -1;
-      const { ok, bad = [] } = read();
-      const remembered = candidates.findIndex((transport) => transport.name === ok);
-      const untried = candidates.findIndex((transport) => !bad.includes(transport.name));
-      const first = remembered < 0 ? (untried < 0 ? candidates.length - 1 : untried) : remembered;
+      const { ok, bad } = read();
+      let first = candidates.findIndex((transport) => transport.name === ok);
+      if (first < 0) first = candidates.findIndex((transport) => !bad.includes(transport.name));
+      if (first < 0) first = candidates.length - 1;
       choose(first, first > 0 ? 'remembered' : 'preferred');
     },
     current: () => candidates[index],
-    confirmed: () => index === working,
+    confirmed: () => index == working,
     confirm() {
       const transport = candidates[index];
-      if (!transport || index === working) return;
+      if (!transport || index == working) return;
       log('working', transport.name);
       working = index;
       reprobeAt = platform.now() + reprobeDelayMs;
-      write({ ok: transport.name, bad: read().bad?.filter((name) => name !== transport.name) });
+      store(transport.name, true);
     },
     fail(remember) {
       const transport = candidates[index];
-      if (!transport || index === working) return false;
+      if (!transport || index == working) return false;
       log('failed', transport.name);
-      if (remember) {
-        const { ok, bad = [] } = read();
-        write({ ok: ok === transport.name ? undefined : ok, bad: bad.filter((name) => name !== transport.name).concat(transport.name) });
-      }
+      if (remember) store(transport.name);
       if (working > index) {
         // Each failed reprobe doubles the wait before the next one.
         reprobeAt = platform.now() + (reprobeDelayMs *= 2);
@@ -124,7 +162,7 @@ export function createNegotiator(
       return true;
     },
     next() {
-      if (working > 0 && index === working && platform.now() >= reprobeAt) choose(0, 'reprobe');
+      if (working > 0 && index == working && platform.now() >= reprobeAt) choose(0, 'reprobe');
     },
   };
-}
+};

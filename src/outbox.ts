@@ -3,7 +3,7 @@
 // ids until an answer acknowledges them (the server de-duplicates, §6.3), so each message is
 // applied once and in order. A new session (re-handshake) renumbers what is not acknowledged.
 import { CometError, isRefusal } from './errors.ts';
-import { toAnswer, type UpstreamMessage } from './protocol.ts';
+import { retryAfter, toAnswer, type UpstreamMessage } from './protocol.ts';
 import type { Platform, TimerHandle } from './platform.ts';
 import type { OneShotResult } from '../transports/request.ts';
 
@@ -49,7 +49,7 @@ export interface Outbox {
 }
 
 const refusal = (item: OutboxItem, code: string, status?: number) =>
-  new CometError(item.type === 'publish' ? 'publish-refused' : 'subscribe-refused', code, { code, status });
+  new CometError(item.type == 'publish' ? 'publish-refused' : 'subscribe-refused', code, { code, status });
 
 export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
   let queue: OutboxItem[] = [];
@@ -64,36 +64,34 @@ export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
 
   const stop = () => {
     request?.abort();
-    request = undefined;
     platform.clearTimeout(timer);
-    timer = undefined;
+    request = timer = undefined;
   };
-
   const wait = (delayMs: number) => {
     timer = platform.setTimeout(() => {
       timer = undefined;
       flush();
     }, delayMs);
   };
+  const encode = (item: OutboxItem, id = item.id) => `{"id":${id},${item.body}}`;
+  const requeue = (items: OutboxItem[]) => { queue = items.concat(queue); };
 
-  function take(): OutboxItem[] {
-    const limits = host.limits();
-    if (!limits) return [];
-    const { maxBatchMessages, maxBodyBytes, urlLength } = limits;
+  function take({ maxBatchMessages, maxBodyBytes, urlLength }: OutboxLimits): OutboxItem[] {
     // 16: `{"messages":[]}` around a POST body; 20: `&messages=` and the encoded brackets of a GET.
     const budget = urlLength ? MAX_URL_LENGTH - urlLength - 20 : maxBodyBytes - 16;
     const taken: OutboxItem[] = [];
     let used = 0;
     for (let item = queue[0]; item && taken.length < (solo ? 1 : maxBatchMessages); item = queue[0]) {
-      const encoded = encodeURIComponent(`{"id":${nextId},${item.body}}`);
+      const encoded = encodeURIComponent(encode(item, nextId));
       // A POST counts UTF-8 bytes; a GET counts the percent-encoded characters. 3: the separating comma.
-      const size = 3 + (urlLength ? encoded.length : encoded.replace(/%../g, '-').length);
+      const size = 3 + (urlLength ? encoded : encoded.replace(/%../g, '-')).length;
       if (used + size > budget && taken.length) break;
       queue.shift();
       if (size > budget) item.settle(refusal(item, 'too-large'));
       else {
         used += size;
-        taken.push(Object.assign(item, { id: nextId++ }));
+        item.id = nextId++;
+        taken.push(item);
       }
     }
     if (solo) solo--;
@@ -101,15 +99,15 @@ export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
   }
 
   function flush() {
-    if (request || timer !== undefined) return;
-    if (!batch.length) batch = take();
+    const limits = host.limits();
+    if (request || timer !== undefined || !limits) return;
+    if (!batch.length) batch = take(limits);
     if (!batch.length) return;
-    if (!host.limits()) return;
     // The handle exists before the send starts, so that an answer given at once is recognised.
     const mine = { abort: () => sent.abort() };
     request = mine;
-    const sent = host.send(`[${batch.map((item) => `{"id":${item.id},${item.body}}`).join(',')}]`, (result) => {
-      if (request !== mine) return;
+    const sent = host.send(`[${batch.map((item) => encode(item)).join()}]`, (result) => {
+      if (request != mine) return;
       request = undefined;
       answer(result);
     });
@@ -120,37 +118,34 @@ export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
     const done = batch;
     const [first] = done;
     if (!first) return;
-    if (value?.type === 'ack') {
+    if (value?.type == 'ack') {
       attempt = 0;
       batch = [];
-      const refused = new Map(value.errors.map((error) => [error.id, error.code]));
       const rest = done.filter((item) => Number(item.id) > value.ack);
       // A hole: the server stopped before these; they go again from ack + 1 (§6.3).
       if (rest.length) {
         nextId = value.ack + 1;
-        queue = rest.concat(queue);
+        requeue(rest);
       }
       for (const item of done) {
-        const code = refused.get(Number(item.id));
+        const code = value.errors.find((error) => error.id == item.id)?.code;
         if (!rest.includes(item)) item.settle(code === undefined ? undefined : refusal(item, code));
       }
     } else if (value) {
-      host.expired();
-      return;
+      return host.expired();
     } else if (!result.ok && isRefusal(result.failure.status)) {
       // Refused whole, nothing of it applied (§6.2): its ids are free again.
       batch = [];
       nextId = Number(first.id);
-      if (done.length > 1) {
+      if (done[1]) {
         solo = done.length;
-        queue = done.concat(queue);
+        requeue(done);
       } else first.settle(refusal(first, result.failure.detail, result.failure.status));
     } else {
       host.report(result.ok
-        ? new CometError('protocol', 'not an acknowledgement')
+        ? new CometError('protocol', 'not an ack')
         : new CometError(result.failure.type, result.failure.detail, { status: result.failure.status }));
-      wait(host.retryDelayMs(attempt++, (result.ok ? undefined : (result.value as { retryMs?: number } | undefined))?.retryMs));
-      return;
+      return wait(host.retryDelayMs(attempt++, retryAfter(result)));
     }
     flush();
   }
@@ -166,8 +161,8 @@ export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
       stop();
       const kept = batch.concat(queue);
       // The fresh subscriptions stand for every queued (un)subscribe: those are done.
-      for (const item of kept) if (item.type !== 'publish') item.settle();
-      queue = subscriptions.concat(kept.filter((item) => item.type === 'publish'));
+      for (const item of kept) if (item.type != 'publish') item.settle();
+      queue = subscriptions.concat(kept.filter((item) => item.type == 'publish'));
       batch = [];
       nextId = 1;
       attempt = solo = 0;

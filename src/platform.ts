@@ -29,28 +29,26 @@ export interface Platform {
   readonly ActiveXObject: ActiveXObjectConstructor | undefined;
 }
 
-function safeStorage(scope: typeof globalThis): KeyValueStorage | undefined {
-  try {
-    // Reading localStorage throws in sandboxed frames and with storage disabled.
-    return scope.localStorage;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The platform of the page the client runs in (or any global scope that has these objects). */
 export function browserPlatform(scope: typeof globalThis = globalThis): Platform {
-  const maybe = scope as typeof globalThis & { ActiveXObject?: ActiveXObjectConstructor };
+  const globals = scope as typeof globalThis & { ActiveXObject?: ActiveXObjectConstructor };
+  let storage: KeyValueStorage | undefined;
+  try {
+    storage = globals.localStorage;
+  } catch {
+    // Reading localStorage throws in sandboxed frames and with storage disabled.
+  }
   return {
-    setTimeout: (callback, delayMs) => scope.setTimeout(callback, delayMs),
-    clearTimeout: (handle) => { scope.clearTimeout(handle as ReturnType<typeof setTimeout>); },
-    now: () => Date.now(),
-    random: () => Math.random(),
-    XMLHttpRequest: typeof scope.XMLHttpRequest === 'function' ? scope.XMLHttpRequest : undefined,
-    EventSource: typeof scope.EventSource === 'function' ? scope.EventSource : undefined,
-    document: typeof scope.document === 'object' ? scope.document : undefined,
-    window: typeof scope.window === 'object' ? scope.window : undefined,
-    storage: safeStorage(scope),
-    ActiveXObject: typeof maybe.ActiveXObject === 'function' ? maybe.ActiveXObject : undefined,
+    setTimeout: (callback, delayMs) => globals.setTimeout(callback, delayMs),
+    clearTimeout: (handle) => { globals.clearTimeout(handle as ReturnType<typeof setTimeout>); },
+    now: Date.now,
+    random: Math.random,
+    // Absent in Node and in workers; feature detection reads these as undefined.
+    XMLHttpRequest: globals.XMLHttpRequest,
+    EventSource: globals.EventSource,
+    document: globals.document,
+    window: globals.window,
+    storage,
+    ActiveXObject: globals.ActiveXObject,
   };
 }

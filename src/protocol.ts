@@ -2,6 +2,8 @@
 // upstream, and the URLs of each resource. No I/O here: transports move bytes, this names them.
 // Every check below turns a value that is not of the documented form into `undefined`, so that the
 // caller reports a typed `malformed` error instead of crashing on it.
+import type { OneShotResult } from '../transports/request.ts';
+import { withParams } from '../transports/shared.ts';
 
 /** PROTOCOL.md §8.1: what the client does after a `close` frame. */
 export type Reconnect = 'now' | 'backoff' | 'handshake' | 'none';
@@ -43,55 +45,47 @@ export interface Ack {
 
 type Loose = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Loose =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The value as an object of members when it is a JSON object (not null, not an array). */
+const members = (value: unknown): Loose | undefined =>
+  value && typeof value == 'object' && !Array.isArray(value) ? (value as Loose) : undefined;
 /** A non-negative integer: sequence numbers, message ids, counts. */
-const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && value >= 0 && value % 1 === 0;
-const isPositive = (value: unknown): value is number => typeof value === 'number' && value > 0;
-const reconnects: readonly unknown[] = ['now', 'backoff', 'handshake', 'none'];
+const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+const isPositive = (value: unknown): value is number => typeof value == 'number' && value > 0;
 
 /**
  * The frame a value is, or `undefined` when it is not a well-formed frame. A frame of a type this
  * version does not know is returned as is and ignored by the caller (§2: later versions add members).
  */
 export function toFrame(value: unknown): DownstreamFrame | undefined {
-  if (!isObject(value)) return undefined;
-  const frame = value as DownstreamFrame;
-  switch (frame.type) {
-    case 'open':
-      return isCount(frame.seq) && isPositive(frame.heartbeatMs) ? frame : undefined;
-    case 'msg':
-      return frame.seq > 0 && isCount(frame.seq) && typeof frame.channel == 'string' && 'data' in frame ? frame : undefined;
-    case 'gap':
-      return isCount(frame.from) && isCount(frame.to) && frame.from <= frame.to ? frame : undefined;
-    case 'close':
-      return typeof frame.code == 'string' && reconnects.includes(frame.reconnect) ? frame : undefined;
-    default:
-      return typeof value.type == 'string' ? (value as DownstreamFrame) : undefined;
-  }
+  const frame = members(value) ?? {};
+  const { type } = frame;
+  return typeof type == 'string' && (
+    type == 'open' ? isCount(frame.seq) && isPositive(frame.heartbeatMs)
+    : type == 'msg' ? isPositive(frame.seq) && isCount(frame.seq) && typeof frame.channel == 'string' && 'data' in frame
+    : type == 'gap' ? isCount(frame.from) && isCount(frame.to) && frame.from <= frame.to
+    : type == 'close' ? typeof frame.code == 'string' && ['now', 'backoff', 'handshake', 'none'].includes(frame.reconnect as string)
+    : true) ? (frame as DownstreamFrame) : undefined;
 }
 
 /** The handshake an answer is (§4), with the server's defaults for limits it leaves out. */
 export function toHandshake(value: unknown): Handshake | undefined {
-  if (!isObject(value) || value.type !== 'handshake' || value.v !== 1) return undefined;
-  const answer = Object.assign({ holdMs: 25000, retryMs: 1000, maxBatchMessages: 100, maxBodyBytes: 65536 }, value) as Loose & Handshake;
-  return /^[\w-]{22,64}$/.test(answer.session) && isCount(answer.seq) && Array.isArray(answer.transports) &&
-    isPositive(answer.heartbeatMs) && isCount(answer.retryMs) && isPositive(answer.maxBatchMessages) && isPositive(answer.maxBodyBytes)
-    ? answer
-    : undefined;
+  const answer = { holdMs: 25000, retryMs: 1000, maxBatchMessages: 100, maxBodyBytes: 65536, ...members(value) } as Loose & Handshake;
+  return answer.type == 'handshake' && answer.v === 1 && /^[\w-]{22,64}$/.test(answer.session) && Array.isArray(answer.transports) &&
+    isCount(answer.seq) && isCount(answer.retryMs) && [answer.heartbeatMs, answer.maxBatchMessages, answer.maxBodyBytes].every(isPositive)
+    ? answer : undefined;
 }
 
 /** The answer to a send: an acknowledgement, or a `close` frame for an unknown session (§9). */
 export function toAnswer(value: unknown): Ack | CloseFrame | undefined {
-  if (isObject(value) && value.type === 'ack' && isCount(value.ack)) {
-    const errors = value.errors ?? [];
-    return Array.isArray(errors) && errors.every((error) => isObject(error) && isCount(error.id))
-      ? { type: 'ack', ack: value.ack, errors: errors as Ack['errors'] }
+  const answer = members(value);
+  if (answer?.type == 'ack') {
+    const { ack, errors = [] } = answer;
+    return isCount(ack) && Array.isArray(errors) && errors.every((error) => isCount(members(error)?.id))
+      ? { type: 'ack', ack, errors: errors as Ack['errors'] }
       : undefined;
   }
   const frame = toFrame(value);
-  return frame?.type === 'close' ? frame : undefined;
+  return frame?.type == 'close' ? frame : undefined;
 }
 
 /**
@@ -100,23 +94,22 @@ export function toAnswer(value: unknown): Ack | CloseFrame | undefined {
  * JSON-serialisable, or holding a key the server refuses (§3.3 `forbidden-key`).
  */
 export function messageBody(type: UpstreamMessage['type'], channel: string, data?: unknown): string {
-  const rest = type === 'publish'
-    ? ',"data":' + JSON.stringify(data, (key, member: unknown) => {
-      if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new TypeError(key);
-      return member;
-    })
-    : '';
+  const json = type == 'publish' ? JSON.stringify(data, (key, member: unknown) => {
+    if (/^(__proto__|constructor|prototype)$/.test(key)) throw new TypeError(key);
+    return member;
+  }) as string | undefined : '';
   // JSON.stringify(undefined) is undefined: a publish without data is refused whole (§6.2).
-  if (rest === ',"data":undefined') throw new TypeError('data');
-  return `"type":"${type}","channel":${JSON.stringify(channel)}${rest}`;
+  if (json === undefined) throw new TypeError('data');
+  return `"type":"${type}","channel":${JSON.stringify(channel)}${json && ',"data":' + json}`;
 }
 
 /** `{endpoint}/{resource}?name=value&...`, parameters percent-encoded (§3.1). */
-export function resourceUrl(endpoint: string, resource: string, query: Record<string, string | number>): string {
-  return `${endpoint}/${resource}?` + Object.keys(query).map((name) => `${name}=${encodeURIComponent(query[name] ?? '')}`).join('&');
-}
+export const resourceUrl = (endpoint: string, resource: string, query: Readonly<Record<string, string | number>>): string =>
+  withParams(endpoint + '/' + resource, query);
 
 /** The scheme and authority of an absolute URL, lower-cased; `undefined` for a relative one. */
-export function originOf(url: string): string | undefined {
-  return /^https?:\/\/[^/?#]+/i.exec(url)?.[0].toLowerCase();
-}
+export const originOf = (url: string): string | undefined => /^https?:\/\/[^/?#]+/i.exec(url)?.[0].toLowerCase();
+
+/** The `retryMs` of a refusal's error body (§6.4 429, §9 503): the floor of the next retry's delay. */
+export const retryAfter = (result: OneShotResult): number | undefined =>
+  result.ok ? undefined : (result.value as { retryMs?: number } | null | undefined)?.retryMs;

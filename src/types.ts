@@ -2,10 +2,10 @@
 // events, resolved options, and what the connection needs from its host.
 import type { CometError, CometErrorType } from './errors.ts';
 import type { Emitter } from './emitter.ts';
-import type { TransportReason } from './negotiator.ts';
+import type { NegotiatorFactory, TransportReason } from './negotiator.ts';
 import type { MessageFrame, UpstreamMessage } from './protocol.ts';
 import type { Platform } from './platform.ts';
-import type { scriptJson, xhrJson } from '../transports/request.ts';
+import type { ScriptJson, xhrJson } from '../transports/request.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
 export type CometState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -41,6 +41,7 @@ export interface ReconnectPolicy {
 export interface ConnectionOptions {
   platform: Platform;
   transports: readonly Transport[];
+  negotiator: NegotiatorFactory;
   reconnect: ReconnectPolicy;
   probeTimeoutMs: number;
   reprobeMs: number;
@@ -52,10 +53,13 @@ export interface ConnectionOptions {
   logger: (message: string, detail?: unknown) => void;
 }
 
-/** The one-shot requests of transports/request.ts, handed in so the protocol layer stays apart. */
+/**
+ * The one-shot requests of transports/request.ts, handed in so the protocol layer stays apart.
+ * `scriptJson` is there when a script transport (jsonp, iframe) brought it (`Transport.script`).
+ */
 export interface OneShot {
   xhrJson: typeof xhrJson;
-  scriptJson: typeof scriptJson;
+  scriptJson?: ScriptJson | undefined;
 }
 
 export interface ConnectionHost {

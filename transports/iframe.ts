@@ -5,7 +5,8 @@
 // keeps the page from showing a busy cursor for as long as the frame loads.
 import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
-import { callbackName, fail, malformed, need, setGlobal, withParams } from './shared.ts';
+import { callbackName, malformed, need, setGlobal, withParams } from './shared.ts';
+import { scriptJson } from './request.ts';
 
 /** The parts of an IE htmlfile object we use: a document with the window it belongs to. */
 type HtmlFile = Document & { readonly parentWindow: Window };
@@ -73,7 +74,7 @@ function open(platform: Platform, request: TransportRequest, listener: Transport
   else setGlobal(hostWindow, name, deliver);
   // The document ended. Every response starts with a frame (`open` or `close`), so a document
   // that delivered nothing was something else: an error page, a proxy's page.
-  iframe.onload = () => { finish(delivered ? undefined : fail('malformed', 'nothing delivered')); };
+  iframe.onload = () => { finish(delivered ? undefined : malformed('nothing delivered')); };
   iframe.style.display = 'none';
   // An htmlfile document has no base URL: give the frame an absolute one.
   iframe.src = withParams(endpoint.href, crossOrigin ? { callback: name, origin: pageOrigin } : { callback: name });
@@ -86,6 +87,8 @@ export const iframe: Transport = {
   name: 'iframe',
   resource: 'iframe',
   streaming: true,
-  isSupported: (platform) => platform.document !== undefined && platform.window !== undefined,
+  isSupported: (platform) => !!platform.document && !!platform.window,
   open,
+  // Cross-origin without CORS, the handshake and sends go by script too (PROTOCOL.md §10).
+  script: scriptJson,
 };

@@ -4,7 +4,7 @@ import { pollingTransport, xhrJson } from './request.ts';
 export const longPolling = /*#__PURE__*/ pollingTransport(
   'long-polling',
   'poll',
-  (platform) => platform.XMLHttpRequest !== undefined,
+  (platform) => !!platform.XMLHttpRequest,
   // The server answers within holdMs; the protocol layer's watchdog judges a poll that does not.
-  (platform, { url, withCredentials, headers }, done) => xhrJson(platform, { url, method: 'GET', withCredentials, headers, timeoutMs: 0 }, done),
+  (platform, request, done) => xhrJson(platform, { ...request, timeoutMs: 0 }, done),
 );

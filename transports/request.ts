@@ -1,16 +1,11 @@
 // One-shot exchanges: a single request answered by a single JSON value. The protocol layer uses
-// them for the handshake and upstream sends; long-polling and jsonp are built on them.
+// them for the handshake and upstream sends; long-polling and jsonp are built on them. `scriptJson`
+// reaches a bundle only with the transports that bring it (jsonp, iframe): see `Transport.script`.
 import type { Transport, TransportFailure, TransportName, TransportRequest } from './types.ts';
 import type { Platform, TimerHandle } from '../src/platform.ts';
-import { callbackName, fail, malformed, mediaType, need, openXhr, requestFailed, setGlobal, unexpectedStatus, withParams, wrongType } from './shared.ts';
+import { callbackName, fail, malformed, mediaType, need, openXhr, requestFailed, setGlobal, unexpectedStatus, withParams, wrongType, type XhrRequest } from './shared.ts';
 
-export interface OneShotRequest {
-  url: string;
-  method: 'GET' | 'POST';
-  body?: string;
-  contentType?: string;
-  withCredentials: boolean;
-  headers: Readonly<Record<string, string>>;
+export interface OneShotRequest extends XhrRequest {
   /** Gives up after this long with a `network` failure; 0 waits as long as the request lasts. */
   timeoutMs: number;
 }
@@ -29,49 +24,50 @@ export interface OneShotExchange {
   abort(): void;
 }
 
-const timedOut = () => fail('network', 'timed out');
+export type ScriptJson = (platform: Platform, url: string, timeoutMs: number, done: (result: OneShotResult) => void) => OneShotExchange;
+
+const failed = (failure: TransportFailure, value?: unknown): OneShotResult =>
+  value === undefined ? { ok: false, failure } : { ok: false, failure, value };
+
+/** Calls `expire` after `timeoutMs` (never when it is 0); returns the function that cancels it. */
+function deadline(platform: Platform, timeoutMs: number, expire: () => void): () => void {
+  const timer: TimerHandle = timeoutMs > 0 ? platform.setTimeout(expire, timeoutMs) : undefined;
+  return () => { platform.clearTimeout(timer); };
+}
+
+const timedOut = () => failed(fail('network', 'timed out'));
 
 function answer(xhr: XMLHttpRequest): OneShotResult {
   const { status } = xhr;
-  if (!status) return { ok: false, failure: requestFailed() };
-  const json = mediaType(xhr) === 'application/json';
+  if (!status) return failed(requestFailed());
+  const json = mediaType(xhr) == 'application/json';
   let value: unknown;
-  let parsed = false;
-  if (json) {
-    try {
-      value = JSON.parse(xhr.responseText);
-      parsed = true;
-    } catch {
-      // Reported below: a 2xx as malformed, an error status as itself.
-    }
+  try {
+    if (json) value = JSON.parse(xhr.responseText) as unknown;
+  } catch {
+    // Reported below: a 2xx as malformed, an error status as itself.
   }
-  if (status >= 200 && status < 300) {
-    return parsed ? { ok: true, value } : { ok: false, failure: json ? malformed() : wrongType(status) };
-  }
+  if (status > 199 && status < 300) return value === undefined ? failed(json ? malformed() : wrongType(status)) : { ok: true, value };
   const code = (value as { code?: unknown } | undefined)?.code;
-  const failure = fail('http-status', typeof code === 'string' ? code : unexpectedStatus, status);
-  return parsed ? { ok: false, failure, value } : { ok: false, failure };
+  return failed(fail('http-status', typeof code == 'string' ? code : unexpectedStatus, status), value);
 }
 
 /** One XHR answered with JSON (`application/json`). */
 export function xhrJson(platform: Platform, request: OneShotRequest, done: (result: OneShotResult) => void): OneShotExchange {
-  let timer: TimerHandle;
-  const abort = () => {
-    platform.clearTimeout(timer);
-    xhr.onreadystatechange = null;
-    xhr.abort();
-  };
-  const xhr = openXhr(platform, request.method, request, () => {
+  let cancel: () => void = () => undefined;
+  const stop = openXhr(platform, request, (xhr) => {
     if (xhr.readyState < 4) return;
-    platform.clearTimeout(timer);
+    cancel();
     done(answer(xhr));
   });
-  if (request.timeoutMs > 0) {
-    timer = platform.setTimeout(() => {
-      abort();
-      done({ ok: false, failure: timedOut() });
-    }, request.timeoutMs);
-  }
+  const abort = () => {
+    cancel();
+    stop();
+  };
+  cancel = deadline(platform, request.timeoutMs, () => {
+    abort();
+    done(timedOut());
+  });
   return { abort };
 }
 
@@ -81,16 +77,15 @@ export function xhrJson(platform: Platform, request: OneShotRequest, done: (resu
  * status cannot be seen) is a `network` failure; one that loads without calling back is
  * `malformed` (for example a JSON error body, which nosniff also keeps from running).
  */
-export function scriptJson(platform: Platform, url: string, timeoutMs: number, done: (result: OneShotResult) => void): OneShotExchange {
+export const scriptJson: ScriptJson = (platform, url, timeoutMs, done) => {
   const document = need(platform.document, 'document');
   const window = need(platform.window, 'window');
   const name = callbackName(platform);
   const script = document.createElement('script');
-  let timer: TimerHandle;
   let result: OneShotResult | undefined;
   let ran = false; // the script ran or failed: nothing will call the global any more
   const abort = () => {
-    platform.clearTimeout(timer);
+    cancel();
     script.onload = script.onerror = null;
     script.remove();
     // Removing a script element does not stop a download in progress, and a script that arrives
@@ -108,31 +103,36 @@ export function scriptJson(platform: Platform, url: string, timeoutMs: number, d
   // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
   script.onload = () => {
     ran = true;
-    finish(result ?? { ok: false, failure: fail('malformed', 'no callback') });
+    finish(result ?? failed(malformed('no callback')));
   };
   script.onerror = () => {
     ran = true;
-    finish({ ok: false, failure: requestFailed() });
+    finish(failed(requestFailed()));
   };
   script.async = true;
   script.src = withParams(url, { callback: name });
+  const cancel = deadline(platform, timeoutMs, () => { finish(timedOut()); });
   document.head.appendChild(script);
-  if (timeoutMs > 0) timer = platform.setTimeout(() => { finish({ ok: false, failure: timedOut() }); }, timeoutMs);
   return { abort };
-}
+};
 
-/** A polling transport: each exchange is one one-shot request answered by a JSON array. */
+/**
+ * A polling transport: each exchange is one one-shot request answered by a JSON array. `script`
+ * marks a transport that reaches the endpoint by script, and brings the script upstream with it.
+ */
 export function pollingTransport(
   name: TransportName,
   resource: string,
   isSupported: (platform: Platform) => boolean,
   send: (platform: Platform, request: TransportRequest, done: (result: OneShotResult) => void) => OneShotExchange,
+  script?: ScriptJson,
 ): Transport {
   return {
     name,
     resource,
     streaming: false,
     isSupported,
+    script,
     open(platform, request, listener) {
       let closed = false;
       const exchange = send(platform, request, (result) => {

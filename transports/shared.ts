@@ -1,5 +1,6 @@
 // The small pieces several transports share: failures, callback names, query parameters, globals,
-// content types, and the XHR plumbing under xhr-streaming, multipart and long-polling.
+// content types, and the XHR plumbing under xhr-streaming, multipart, long-polling and the one-shot
+// requests.
 import type { Transport, TransportErrorType, TransportFailure, TransportName, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
 
@@ -7,13 +8,13 @@ export const fail = (type: TransportErrorType, detail: string, status?: number):
   status ? { type, detail, status } : { type, detail };
 
 export const requestFailed = () => fail('network', 'request failed');
-export const malformed = () => fail('malformed', 'undecodable body');
+export const malformed = (detail = 'undecodable body') => fail('malformed', detail);
 export const unexpectedStatus = 'unexpected status';
 export const wrongType = (status: number) => fail('content-type', 'unexpected content type', status);
 
 /** `value`, which feature detection said is there; an Error naming `what` otherwise. */
 export function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(what + ' is not available');
+  if (!value) throw new Error(what + ' is not available');
   return value;
 }
 
@@ -24,10 +25,9 @@ export const callbackName = (platform: Platform) =>
   // The random part keeps two copies of the client on one page apart.
   `cometkit${++callbackCount}_${platform.random().toString(36).slice(2, 10)}`;
 
-export function withParams(url: string, params: Readonly<Record<string, string>>): string {
-  for (const [name, value] of Object.entries(params)) {
-    url += (url.includes('?') ? '&' : '?') + name + '=' + encodeURIComponent(value);
-  }
+/** `url` with the parameters added to its query, percent-encoded. */
+export function withParams(url: string, params: Readonly<Record<string, string | number>>): string {
+  for (const [name, value] of Object.entries(params)) url += `${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
   return url;
 }
 
@@ -43,25 +43,28 @@ export function setGlobal(scope: object, name: string, value?: unknown): void {
 export const mediaType = (xhr: XMLHttpRequest) => (xhr.getResponseHeader('Content-Type') ?? '').replace(/;.*/, '').trim().toLowerCase();
 
 export interface XhrRequest extends TransportRequest {
+  readonly method?: 'GET' | 'POST';
   readonly body?: string;
   readonly contentType?: string;
 }
 
-/** Sends an asynchronous XHR; `onChange` hears every readyState change after `send`. */
-export function openXhr(
-  platform: Platform,
-  method: 'GET' | 'POST',
-  request: XhrRequest,
-  onChange: (xhr: XMLHttpRequest) => void,
-): XMLHttpRequest {
+/**
+ * Sends an asynchronous XHR (a GET unless `request.method` says otherwise); `onChange` hears every
+ * readyState change after `send`. Returns the function that aborts it without a further call.
+ */
+export function openXhr(platform: Platform, request: XhrRequest, onChange: (xhr: XMLHttpRequest) => void): () => void {
   const xhr = new (need(platform.XMLHttpRequest, 'XMLHttpRequest'))();
-  xhr.open(method, request.url);
+  xhr.open(request.method ?? 'GET', request.url);
   xhr.withCredentials = request.withCredentials;
   for (const [name, value] of Object.entries(request.headers)) xhr.setRequestHeader(name, value);
   if (request.contentType) xhr.setRequestHeader('Content-Type', request.contentType);
   xhr.onreadystatechange = () => { onChange(xhr); };
   xhr.send(request.body ?? null);
-  return xhr;
+  return () => {
+    // Aborting fires readystatechange in some engines: unhook first.
+    xhr.onreadystatechange = null;
+    xhr.abort();
+  };
 }
 
 /**
@@ -87,39 +90,31 @@ export function streamingXhr(
     name,
     resource,
     streaming: true,
-    isSupported: (platform) => platform.XMLHttpRequest !== undefined,
+    isSupported: (platform) => !!platform.XMLHttpRequest,
     open(platform, request, listener) {
       let decoder: StreamDecoder | undefined;
       let done = false;
       const stop = () => {
         done = true;
-        // Aborting fires readystatechange in some engines: unhook first.
-        xhr.onreadystatechange = null;
-        xhr.abort();
+        abort();
       };
       const finish = (failure?: TransportFailure) => {
         if (done) return;
         stop();
         listener.onEnd(failure);
       };
-      const xhr = openXhr(platform, 'GET', request, () => {
+      const abort = openXhr(platform, request, (xhr) => {
         const { readyState, status } = xhr;
         if (readyState < 2) return;
         // [XHR] A network error shows as readyState 4 with status 0.
         if (!status) {
-          if (readyState === 4) finish(requestFailed());
+          if (readyState > 3) finish(requestFailed());
           return;
         }
-        if (status !== 200) {
-          finish(fail('http-status', unexpectedStatus, status));
-          return;
-        }
+        if (status != 200) return finish(fail('http-status', unexpectedStatus, status));
+        // Typically a proxy's or captive portal's HTML page when there is no decoder: do not download it.
         decoder ??= decoderFor(xhr.getResponseHeader('Content-Type') ?? '');
-        if (!decoder) {
-          // Typically a proxy's or captive portal's HTML page: do not download it.
-          finish(wrongType(status));
-          return;
-        }
+        if (!decoder) return finish(wrongType(status));
         if (readyState < 3) return;
         const text = xhr.responseText;
         const values: unknown[] = [];
@@ -131,7 +126,7 @@ export function streamingXhr(
         }
         if (values.length) listener.onValues(values);
         if (!decoded) finish(malformed());
-        else if (readyState === 4) finish(decoder.complete(text) ? undefined : fail('malformed', 'truncated body'));
+        else if (readyState > 3) finish(decoder.complete(text) ? undefined : malformed('truncated body'));
       });
       return { close: stop };
     },

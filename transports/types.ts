@@ -3,6 +3,7 @@
 // values mean (frames, sequence numbers, acknowledgements) belongs to the protocol layer in src/,
 // so a second protocol can drive the same transports.
 import type { Platform } from '../src/platform.ts';
+import type { ScriptJson } from './request.ts';
 
 /** Transport names as the public API spells them. */
 export type TransportName = 'eventsource' | 'xhr-streaming' | 'multipart' | 'iframe' | 'long-polling' | 'jsonp';
@@ -51,4 +52,10 @@ export interface Transport {
   /** Whether the environment has what the transport needs: feature detection, never the user agent. */
   isSupported(platform: Platform): boolean;
   open(platform: Platform, request: TransportRequest, listener: TransportListener): TransportExchange;
+  /**
+   * Set on transports that reach a cross-origin endpoint without CORS (jsonp, iframe): the
+   * script-tag request the client then uses for its handshake and upstream sends too. A transport
+   * brings it, so that an application without such a transport does not carry it.
+   */
+  readonly script?: ScriptJson | undefined;
 }

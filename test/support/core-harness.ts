@@ -2,6 +2,7 @@
 // with scripted transports and one-shot requests, and records what an application would see.
 import type { ConnectionEvents, ConnectionOptions } from '../../src/connection.ts';
 import { join, type Member } from '../../src/host-pool.ts';
+import { createNegotiator } from '../../src/negotiator.ts';
 import { fakeOneShot, type FakePlatform, type FakeTransport, type Responder } from './fake-platform.ts';
 
 export type Recorded = { [Type in keyof ConnectionEvents]: [Type, ConnectionEvents[Type]] }[keyof ConnectionEvents];
@@ -12,6 +13,7 @@ export function defaultOptions(platform: FakePlatform, transports: FakeTransport
   return {
     platform,
     transports,
+    negotiator: createNegotiator,
     reconnect: { initialDelayMs: 1000, maxDelayMs: 30000, maxAttempts: Infinity, maxElapsedMs: Infinity },
     probeTimeoutMs: 5000,
     reprobeMs: 60000,

@@ -135,6 +135,8 @@ export function fakeTransport(platform: FakePlatform, name: TransportName, optio
     resource: resources[name],
     streaming: name !== 'long-polling' && name !== 'jsonp',
     isSupported: () => options.supported ?? true,
+    // Script transports bring the script upstream; the harness hands the connection a fake one.
+    script: name === 'jsonp' || name === 'iframe' ? () => { throw new Error('use fakeOneShot'); } : undefined,
     exchanges,
     last() {
       const exchange = exchanges[exchanges.length - 1];

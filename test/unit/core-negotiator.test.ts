@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { createNegotiator, type TransportReason } from '../../src/negotiator.ts';
+import { createNegotiator, inOrder, type TransportReason } from '../../src/negotiator.ts';
 import { fakePlatform, fakeTransport } from '../support/fake-platform.ts';
 
 function negotiation(supported: { multipart?: boolean } = {}) {
@@ -75,5 +75,23 @@ describe('negotiator', () => {
     assert.equal(negotiator.current()?.name, 'eventsource');
     Object.assign(platform.storage ?? {}, { setItem: () => { throw new Error('quota'); } });
     assert.doesNotThrow(() => negotiator.confirm());
+  });
+
+  it('without memory (CometClientCore\'s default), tries the candidates in order and stores nothing', () => {
+    const platform = fakePlatform();
+    const transports = [fakeTransport(platform, 'eventsource'), fakeTransport(platform, 'long-polling'), fakeTransport(platform, 'jsonp')];
+    const trace: string[] = [];
+    const negotiator = inOrder(platform, 'http://push.test', transports, 60000, (name, reason) => trace.push(`${name} ${reason}`), () => undefined);
+    negotiator.start(['sse', 'poll', 'jsonp'], false);
+    assert.equal(negotiator.fail(true), true);
+    negotiator.confirm();
+    assert.equal(negotiator.fail(true), false, 'a working transport is not failed over');
+    platform.advance(120000);
+    negotiator.next();
+    negotiator.start(['sse', 'poll'], false);
+    assert.equal(negotiator.current()?.name, 'long-polling', 'a new session keeps the transport that works');
+    assert.equal(negotiator.confirmed(), true);
+    assert.deepEqual(trace, ['eventsource preferred', 'long-polling fallback']);
+    assert.equal(platform.storageData.size, 0);
   });
 });
