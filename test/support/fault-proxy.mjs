@@ -5,7 +5,14 @@
 //            answer: open and silent, like a firewall that stops passing traffic;
 //   buffer   holds each HTTP response whole until it ends, then forwards it at once, like a
 //            buffering proxy or antivirus (a stream that never ends is never seen);
-//   chaos    forwards bytes, but cuts each connection at a random moment, from a seeded PRNG.
+//   chaos    forwards bytes, but cuts each connection at a random moment, from a seeded PRNG:
+//            a time after it opened (`chaosCutMs`) or, when `chaosCutBytes` is given, a number of
+//            answer bytes forwarded, whichever comes first. The byte cut lands inside a response:
+//            browsers resend a request whose reused connection fails before any answer byte
+//            arrived, so on loopback, where answers take a millisecond, only a byte cut reaches
+//            a polling client (measured in Chromium, Firefox and WebKit).
+// `stallOpen()` does to the open connections what `stall` does to new ones: from then on they
+// forward nothing more of the answers and never close, like a flow a firewall stopped passing.
 // It is HTTP-aware only as far as `buffer` needs: finding where each response ends.
 
 import { createServer, connect } from 'node:net';
@@ -94,20 +101,30 @@ export function responseSplitter(onResponse) {
   };
 }
 
-export async function startFaultProxy({ targetPort, targetHost = '127.0.0.1', seed = 1, chaosCutMs = [20, 400] } = {}) {
+export async function startFaultProxy({ targetPort, targetHost = '127.0.0.1', seed = 1, chaosCutMs = [20, 400], chaosCutBytes } = {}) {
   const random = seededRandom(seed);
   const open = new Set();
   let mode = 'pass';
-  const stats = { connections: 0, cuts: 0, maxConcurrent: 0 };
+  const stats = { connections: 0, cuts: 0, stalls: 0, maxConcurrent: 0 };
 
   const server = createServer((client) => {
     stats.connections += 1;
     const upstream = connect(targetPort, targetHost);
-    const pair = { client, upstream };
-    open.add(pair);
-    stats.maxConcurrent = Math.max(stats.maxConcurrent, open.size);
     const connectionMode = mode;
     let timer = null;
+    // Once stalled, nothing more of the answers reaches the browser, not even that the server hung
+    // up: the browser sees an open, silent connection.
+    const pair = {
+      client,
+      upstream,
+      stalled: connectionMode === 'stall',
+      stall() {
+        pair.stalled = true;
+        if (timer) clearTimeout(timer);
+      },
+    };
+    open.add(pair);
+    stats.maxConcurrent = Math.max(stats.maxConcurrent, open.size);
 
     const teardown = () => {
       if (timer) clearTimeout(timer);
@@ -116,25 +133,41 @@ export async function startFaultProxy({ targetPort, targetHost = '127.0.0.1', se
       upstream.destroy();
     };
     client.on('error', teardown);
-    upstream.on('error', connectionMode === 'stall' ? () => {} : teardown);
+    upstream.on('error', () => { if (!pair.stalled) teardown(); });
     client.on('close', teardown);
-    // A stalled path never tells the browser anything, not even that the server hung up.
-    if (connectionMode !== 'stall') upstream.on('close', teardown);
+    upstream.on('close', () => { if (!pair.stalled) teardown(); });
 
-    client.on('data', (bytes) => upstream.write(bytes));
-    if (connectionMode === 'stall') {
-      upstream.on('data', () => {}); // swallowed: the browser sees an open, silent connection
-    } else if (connectionMode === 'buffer') {
-      const splitter = responseSplitter((response) => client.write(response));
-      upstream.on('data', (bytes) => splitter.push(bytes));
-      upstream.on('end', () => { splitter.end(); client.end(); });
-    } else {
-      upstream.on('data', (bytes) => client.write(bytes));
-      upstream.on('end', () => client.end());
-    }
+    const cut = () => {
+      if (!open.has(pair)) return; // already gone: nothing left to cut
+      stats.cuts += 1;
+      teardown();
+    };
+    /** Answer bytes this connection forwards before its chaos cut. */
+    let budget = Infinity;
     if (connectionMode === 'chaos') {
       const [low, high] = chaosCutMs;
-      timer = setTimeout(() => { stats.cuts += 1; teardown(); }, low + random() * (high - low));
+      timer = setTimeout(cut, low + random() * (high - low));
+      if (chaosCutBytes) budget = Math.round(chaosCutBytes[0] + random() * (chaosCutBytes[1] - chaosCutBytes[0]));
+    }
+
+    client.on('data', (bytes) => upstream.write(bytes));
+    const forward = (bytes) => {
+      if (pair.stalled || budget === 0) return;
+      if (bytes.length < budget) {
+        budget -= bytes.length;
+        client.write(bytes);
+        return;
+      }
+      client.write(bytes.subarray(0, budget), cut);
+      budget = 0;
+    };
+    if (connectionMode === 'buffer') {
+      const splitter = responseSplitter(forward);
+      upstream.on('data', (bytes) => splitter.push(bytes));
+      upstream.on('end', () => { splitter.end(); if (!pair.stalled) client.end(); });
+    } else {
+      upstream.on('data', forward);
+      upstream.on('end', () => { if (!pair.stalled) client.end(); });
     }
   });
 
@@ -158,6 +191,13 @@ export async function startFaultProxy({ targetPort, targetHost = '127.0.0.1', se
         stats.cuts += 1;
         pair.client.destroy();
         pair.upstream.destroy();
+      }
+    },
+    /** Silences every open connection for good (see `stall` above); new ones follow the mode. */
+    stallOpen() {
+      for (const pair of open) {
+        if (!pair.stalled) stats.stalls += 1;
+        pair.stall();
       }
     },
     openConnections: () => open.size,

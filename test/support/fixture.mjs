@@ -1,10 +1,11 @@
 // The reference server as the browser suites see it: mounted same-origin inside the test runner's
 // own web server at /comet, and again on a second port for cross-origin tests, with a few control
 // routes (/__fixture/...) that tell a page where the servers are, make them publish, and read
-// their counters.
+// their counters. The fault suites' server and proxies live in fault-fixture.mjs.
 // It loads the built server (dist/server.mjs): `npm test` builds before the browser suites run.
 import { createServer } from 'node:http';
 import { createCometServer } from '../../dist/server.mjs';
+import { startFaultFixture } from './fault-fixture.mjs';
 
 const FIXTURE_PREFIX = '/__fixture/';
 
@@ -52,9 +53,11 @@ export async function startFixture() {
     if (!control(crossOrigin, url, res)) crossOrigin.handler(req, res);
   });
   const crossPort = await listen(crossServer);
-  const env = { sameOrigin: '/comet', crossOrigin: `http://127.0.0.1:${crossPort}/comet` };
+  const faults = await startFaultFixture();
+  const env = { sameOrigin: '/comet', crossOrigin: `http://127.0.0.1:${crossPort}/comet`, ...faults.env };
 
   const shutdown = () => {
+    faults.close();
     void sameOrigin.close();
     void crossOrigin.close();
     crossServer.closeAllConnections();
@@ -79,6 +82,10 @@ export async function startFixture() {
         ctx.respond = false;
         sendJson(ctx.res, 200, env);
         return undefined;
+      }
+      if (faults.owns(url)) {
+        ctx.respond = false;
+        return faults.handle(url, ctx.res);
       }
       if (url.pathname.startsWith(FIXTURE_PREFIX)) {
         ctx.respond = false;
