@@ -20,6 +20,13 @@ export interface DownstreamListener {
 
 type DownstreamState = 'open' | 'ended' | 'closed';
 
+/**
+ * The most message bytes in one poll answer, multipart part or iframe script. An intermediary that
+ * cuts long answers (some cap a response's size) would otherwise see the same oversized backlog
+ * cut on every retry, and the client would never get past it.
+ */
+export const MAX_BATCH_BYTES = 32 * 1024;
+
 export class Downstream implements DownstreamHandle {
   readonly session: Session;
   readonly streaming: boolean;
@@ -80,7 +87,7 @@ export class Downstream implements DownstreamHandle {
    * write. A poll is answered at once when anything is owed, and otherwise held.
    */
   start(nowMs: number): void {
-    const pending = this.session.buffer.pendingAfter(this.#sentThroughSeq);
+    const pending = this.#pending();
     this.#sentThroughSeq = pending.throughSeq;
     if (!this.streaming) {
       if (pending.frames.length > 0) this.#answer(pending.frames, nowMs);
@@ -98,7 +105,7 @@ export class Downstream implements DownstreamHandle {
   /** Writes every frame the buffer owes this connection, as one write. */
   flush(nowMs: number): void {
     if (this.#state !== 'open') return;
-    const pending = this.session.buffer.pendingAfter(this.#sentThroughSeq);
+    const pending = this.#pending();
     if (pending.frames.length === 0) return;
     if (this.#overflowing(nowMs)) return;
     this.#sentThroughSeq = pending.throughSeq;
@@ -146,9 +153,26 @@ export class Downstream implements DownstreamHandle {
     return true;
   }
 
-  /** Writes one batch (after `prefix`); past maxStreamBytes the same write recycles the stream. */
+  /** What the buffer owes: a poll takes one batch's worth, a stream all of it. */
+  #pending() {
+    return this.session.buffer.pendingAfter(this.#sentThroughSeq, this.streaming ? Infinity : MAX_BATCH_BYTES);
+  }
+
+  /**
+   * Writes the frames (after `prefix`) as one write, in batches of at most MAX_BATCH_BYTES; past
+   * maxStreamBytes the same write recycles the stream.
+   */
   #send(frames: readonly OutFrame[], nowMs: number, prefix = '', mayRecycle = true): void {
-    const text = prefix + this.#encoder.batch(frames);
+    let text = prefix;
+    for (let start = 0; start < frames.length;) {
+      let end = start + 1;
+      for (let bytes = (frames[start] as OutFrame).json.length; end < frames.length; end++) {
+        bytes += (frames[end] as OutFrame).json.length;
+        if (bytes > MAX_BATCH_BYTES) break;
+      }
+      text += this.#encoder.batch(frames.slice(start, end));
+      start = end;
+    }
     const bytes = Buffer.byteLength(text);
     if (mayRecycle && this.#bytesWritten + bytes >= this.#config.maxStreamBytes) {
       // Section 7: finish the batch in hand, then `close` `recycle`, then end.

@@ -80,8 +80,13 @@ export class ResumeBuffer {
     }
   }
 
-  /** Section 5.2 steps 4 and 5, also used for every later batch of a live connection. */
-  pendingAfter(sentThroughSeq: number): Pending {
+  /**
+   * Section 5.2 steps 4 and 5, also used for every later batch of a live connection. With
+   * `maxBytes`, stops before the message that would pass it (but always takes at least one), so
+   * a large backlog goes out in parts and a client behind a proxy that cuts long answers still
+   * makes progress.
+   */
+  pendingAfter(sentThroughSeq: number, maxBytes = Infinity): Pending {
     const frames: OutFrame[] = [];
     let from = sentThroughSeq;
     if (this.#droppedThroughSeq > from) {
@@ -89,9 +94,15 @@ export class ResumeBuffer {
       from = this.#droppedThroughSeq;
     }
     // Entries are contiguous, so the first one after `from` is found by arithmetic.
-    const start = this.#head + (from - this.#droppedThroughSeq);
-    for (const entry of this.#entries.slice(start)) frames.push(entry);
-    return { frames, throughSeq: Math.max(from, this.#seq) };
+    let bytes = 0;
+    for (let index = this.#head + (from - this.#droppedThroughSeq); index < this.#entries.length; index++) {
+      const entry = this.#entries[index] as BufferEntry;
+      bytes += entry.bytes;
+      if (bytes > maxBytes && from > sentThroughSeq) break;
+      frames.push(entry);
+      from = entry.eventId;
+    }
+    return { frames, throughSeq: from };
   }
 
   #shift(): void {

@@ -140,3 +140,18 @@ test('maxInFlight keeps the highest number of requests ever open at once', () =>
   assert.equal(session.inFlight, 0);
   assert.equal(session.maxInFlight, 2);
 });
+
+test('a capped batch stops before the message that would pass the cap, but takes at least one', () => {
+  const buffer = new ResumeBuffer({ bufferMaxMessages: 100, bufferMaxBytes: 1 << 20 });
+  fill(buffer, 10);
+  const entryBytes = Buffer.byteLength(buffer.pendingAfter(0).frames[0]!.json);
+  const first = buffer.pendingAfter(0, entryBytes * 3);
+  assert.deepEqual(first.frames.map((frame) => frame.eventId), [1, 2, 3]);
+  assert.equal(first.throughSeq, 3);
+  const tiny = buffer.pendingAfter(3, 1);
+  assert.deepEqual(tiny.frames.map((frame) => frame.eventId), [4], 'one message even over the cap');
+  assert.equal(tiny.throughSeq, 4);
+  const rest = buffer.pendingAfter(4, Infinity);
+  assert.equal(rest.throughSeq, 10);
+  assert.equal(rest.frames.length, 6);
+});
