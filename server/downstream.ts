@@ -164,15 +164,18 @@ export class Downstream implements DownstreamHandle {
    */
   #send(frames: readonly OutFrame[], nowMs: number, prefix = '', mayRecycle = true): void {
     let text = prefix;
-    for (let start = 0; start < frames.length;) {
-      let end = start + 1;
-      for (let bytes = (frames[start] as OutFrame).json.length; end < frames.length; end++) {
-        bytes += (frames[end] as OutFrame).json.length;
-        if (bytes > MAX_BATCH_BYTES) break;
+    let batch: OutFrame[] = [];
+    let batchBytes = 0;
+    for (const frame of frames) {
+      if (batch.length > 0 && batchBytes + frame.json.length > MAX_BATCH_BYTES) {
+        text += this.#encoder.batch(batch);
+        batch = [];
+        batchBytes = 0;
       }
-      text += this.#encoder.batch(frames.slice(start, end));
-      start = end;
+      batch.push(frame);
+      batchBytes += frame.json.length;
     }
+    text += this.#encoder.batch(batch);
     const bytes = Buffer.byteLength(text);
     if (mayRecycle && this.#bytesWritten + bytes >= this.#config.maxStreamBytes) {
       // Section 7: finish the batch in hand, then `close` `recycle`, then end.

@@ -95,8 +95,7 @@ export class ResumeBuffer {
     }
     // Entries are contiguous, so the first one after `from` is found by arithmetic.
     let bytes = 0;
-    for (let index = this.#head + (from - this.#droppedThroughSeq); index < this.#entries.length; index++) {
-      const entry = this.#entries[index] as BufferEntry;
+    for (const entry of this.#entries.slice(this.#head + (from - this.#droppedThroughSeq))) {
       bytes += entry.bytes;
       if (bytes > maxBytes && from > sentThroughSeq) break;
       frames.push(entry);
