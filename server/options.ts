@@ -189,13 +189,26 @@ export interface CometServerOptions {
    * @default undefined (broadcast to the channel)
    */
   onPublish?: (ctx: PublishContext) => Awaitable<void>;
-  /** Observer: a session subscribed to a channel (not called for a repeated subscribe). */
+  /**
+   * Observer: a session subscribed to a channel (not called for a repeated subscribe). Presence
+   * lists and history replays start here.
+   * @default undefined (nothing observes)
+   */
   onSubscribe?: (ctx: SubscribeContext) => Awaitable<void>;
-  /** Observer: a session left a channel, by request or because the session ended. */
+  /**
+   * Observer: a session left a channel, by request or because the session ended.
+   * @default undefined (nothing observes)
+   */
   onUnsubscribe?: (ctx: UnsubscribeContext) => Awaitable<void>;
-  /** Observer: a handshake created a session. */
+  /**
+   * Observer: a handshake created a session.
+   * @default undefined (nothing observes)
+   */
   onSessionOpen?: (ctx: SessionOpenContext) => Awaitable<void>;
-  /** Observer: a session ended (after `onUnsubscribe` for each of its channels). */
+  /**
+   * Observer: a session ended (after `onUnsubscribe` for each of its channels).
+   * @default undefined (nothing observes)
+   */
   onSessionClose?: (ctx: SessionCloseContext) => Awaitable<void>;
   /**
    * Receives errors thrown by the application's hooks, which never reach the client as a 500.
