@@ -5,9 +5,10 @@
 // the jitter is added to: clamping the draw to the floor instead would send every client whose draw
 // fell below it back at the same instant (with the defaults, all of them on the first retry).
 
+/** The policy's delays; a missing one takes its default (see `CometClientCoreOptions.reconnect`). */
 export interface BackoffPolicy {
-  initialDelayMs: number;
-  maxDelayMs: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
 }
 
 /**
@@ -18,5 +19,5 @@ export interface BackoffPolicy {
  */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number, floorMs = 0): number {
   // 2 ** 30 is past any cap; the bound keeps 0 * Infinity (NaN) out when initialDelayMs is 0.
-  return floorMs + random() * Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt, 30));
+  return floorMs + random() * Math.min(policy.maxDelayMs ?? 30000, (policy.initialDelayMs ?? 1000) * 2 ** Math.min(attempt, 30));
 }

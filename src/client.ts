@@ -1,7 +1,8 @@
-// `CometClient`: the core with the six built-in transports, chosen by name, and the full negotiator
-// (memory per origin, reprobes).
+// `CometClient`: the core with the six built-in transports, chosen by name, the full negotiator
+// (memory per origin, reprobes) and one connection per endpoint for all clients of the page.
 import { CometClientCore, type CometClientCoreOptions } from './core.ts';
 import { createNegotiator } from './negotiator.ts';
+import { sharedConnections } from './pool.ts';
 import { eventsource } from '../transports/eventsource.ts';
 import { iframe } from '../transports/iframe.ts';
 import { jsonp } from '../transports/jsonp.ts';
@@ -12,7 +13,7 @@ import type { Transport, TransportName } from '../transports/types.ts';
 
 const builtIn: readonly Transport[] = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
 
-export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports' | 'negotiator'> {
+export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports' | 'negotiator' | 'connect'> {
   /**
    * The transports to use, by name, in order of preference. Those the server does not offer or the
    * engine cannot run are skipped; the first that proves itself is used. Leave out a transport
@@ -29,6 +30,7 @@ export class CometClient extends CometClientCore {
       ...options,
       transports: names ? builtIn.filter((transport) => names.includes(transport.name)).sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)) : builtIn,
       negotiator: createNegotiator,
+      connect: sharedConnections,
     });
   }
 }

@@ -1,36 +1,36 @@
 // One connection to one endpoint (PROTOCOL.md): the handshake, the downstream loop with resume from
-// `since`, reconnects, the heartbeat watchdog and the upstream outbox. Its lifecycle is one explicit
-// state machine; every asynchronous continuation first checks that it still belongs to the current
+// `since`, reconnects, the heartbeat watchdog, the upstream outbox, and the subscriptions of the
+// client or clients (pool.ts) on it, reference-counted per channel. Its lifecycle is one explicit state
+// machine; every asynchronous continuation first checks that it still belongs to the current
 // request (`run`) and that the connection is not closed. At most two requests are in flight: one
 // downstream (or the handshake) and one upstream send; the old downstream request is always ended
 // before a new one opens.
 import { backoffDelay } from './backoff.ts';
-import { CometError, closedError, isRefusal, isRetried } from './errors.ts';
+import { invoke } from './emitter.ts';
+import { CometError, closedError, isRefusal, isRetried, listenerError, type CometErrorType } from './errors.ts';
+import { inOrder } from './negotiator.ts';
 import { createOutbox, type OutboxItem } from './outbox.ts';
-import { messageBody, originOf, resourceUrl, retryAfter, toFrame, toHandshake, type CloseFrame, type Handshake } from './protocol.ts';
-import type { TimerHandle } from './platform.ts';
-import type { CometState, Connection, ConnectionHost, ConnectionOptions, OneShot, StateReason } from './types.ts';
+import { check, handshakeDefaults, messageBody, retryAfter, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
+import type { CometState, ConnectionFactory, EventSink, MessageHandler, StateReason } from './types.ts';
 import { createWatchdog } from './watchdog.ts';
-import type { OneShotResult } from '../transports/request.ts';
+import { xhrJson, type OneShotResult } from '../transports/request.ts';
+import type { ScriptRoute, Upstream } from '../transports/script.ts';
+import { fail } from '../transports/shared.ts';
 import type { Transport, TransportExchange, TransportFailure } from '../transports/types.ts';
 
-export type { CometState, StateReason, GapEvent, ConnectionEvents, ReconnectPolicy, ConnectionOptions, OneShot, ConnectionHost, Connection } from './types.ts';
+export type * from './types.ts';
 
 /** A failure of a transport, a one-shot request or the protocol layer's own checks. */
-type Failure = Omit<TransportFailure, 'type'> & { type: CometError['type'] };
+type Failure = Omit<TransportFailure, 'type'> & { type: CometErrorType };
 
-export function createConnection(endpoint: string, options: ConnectionOptions, io: OneShot, host: ConnectionHost): Connection {
-  const { platform, logger: log, reconnect: policy, transports, withCredentials, headers, sendTimeoutMs: timeoutMs } = options;
+export const createConnection: ConnectionFactory = (endpoint, options, events) => {
+  const { platform, logger: log, transports, reconnect: policy = {}, withCredentials = false, headers = {} } = options;
   const { window, document } = platform;
-  const { emit } = host;
-  const pageOrigin = window?.location.origin.toLowerCase();
-  const origin = originOf(endpoint) ?? pageOrigin ?? '';
-  const crossOrigin = pageOrigin !== undefined && origin != pageOrigin;
-  /** Transports that reach a cross-origin endpoint without CORS (§10) bring the script upstream. */
-  const isScript = (transport: Transport) => !!transport.script;
-  // Without CORS a cross-origin page reaches the endpoint by script only (§10): so when only script
-  // transports are wanted, or (see handshake) when an XHR handshake fails below HTTP.
-  let byScript = crossOrigin && transports.some(isScript) && (!platform.XMLHttpRequest || transports.every(isScript));
+  const { emit } = events;
+  const { maxAttempts = Infinity, maxElapsedMs = Infinity } = policy;
+  const sendTimeoutMs = options.sendTimeoutMs ?? 15000;
+  /** The handlers per channel, each with where its errors go; a channel is subscribed on the server while it has one. */
+  const channels = new Map<string, { handler: MessageHandler; sink: EventSink }[]>();
 
   let state: CometState = 'connecting';
   let session: Handshake | undefined;
@@ -41,52 +41,48 @@ export function createConnection(endpoint: string, options: ConnectionOptions, i
   let run = 0;
   /** The downstream request, or the handshake, in flight. */
   let down: TransportExchange | undefined;
-  let retryTimer: TimerHandle;
   /** Consecutive failures, and when the first of them happened. */
   let attempts = 0;
   let failingSince = 0;
   let cacheBuster = 0;
 
-  const negotiator = options.negotiator(platform, origin, transports, options.reprobeMs,
+  const negotiator = (options.negotiator ?? inOrder)(platform, endpoint, transports, options.reprobeMs,
     (name, reason) => { emit('transport', { name, reason }); }, log);
-  const watchdog = createWatchdog(platform, () => {
-    fail({ type: 'timeout', detail: negotiator.confirmed() ? 'silent stream' : 'no first frame' }, negotiator.current());
-  });
-  const { arm, check } = watchdog;
-  const bust = () => `${platform.now().toString(36)}${cacheBuster++}`;
-  const delay = (attempt: number, floorMs = retryFloorMs) => backoffDelay(attempt, policy, () => platform.random(), floorMs);
-  const tolerance = () => options.heartbeatToleranceMs ?? options.heartbeatToleranceFactor * heartbeatMs;
-  const live = (mine: number) => mine == run && state != 'closed';
-  const sendUrl = (id = session?.session ?? '') => resourceUrl(endpoint, 'send', byScript ? { session: id, t: bust() } : { session: id });
+  const { current, confirmed } = negotiator;
+  const [setTimer, checkLiveness, stopTimer] = createWatchdog(platform);
+  /** A stream's first frame, its heartbeats, or a poll's answer must come within `ms`. */
+  const arm = (ms: number) => {
+    setTimer(ms, () => { onFailure(fail('timeout', confirmed() ? 'silent' : 'no first frame'), current()); });
+  };
+  const bust = () => `${platform.Date.now().toString(36)}${cacheBuster++}`;
+  const delay = (attempt: number, floorMs = retryFloorMs) => backoffDelay(attempt, policy, () => platform.Math.random(), floorMs);
+  const tolerance = () => options.heartbeatToleranceMs ?? (options.heartbeatToleranceFactor ?? 2) * heartbeatMs;
+  const sendUrl = () => `${endpoint}/send?session=${session?.session}`;
 
-  /**
-   * A one-shot request (the handshake, or a send of the JSON array `messages`) by XHR or by
-   * script, whichever reaches the endpoint. One that cannot even start fails like any other.
-   */
+  const xhr: Upstream = (url, done, messages) =>
+    xhrJson(platform, { url, method: 'POST', body: messages && `{"messages":${messages}}`, withCredentials, headers, timeoutMs: sendTimeoutMs }, done);
+  /** A script transport (jsonp, iframe) brings the route that goes by script where XHR cannot. */
+  const upstream: Partial<ScriptRoute> & Pick<ScriptRoute, 'send'> =
+    transports.find((transport) => transport.script)?.script?.(platform, endpoint, transports, xhr, log, sendTimeoutMs) ?? { send: xhr };
+
+  /** A one-shot request (the handshake, or a send). One that cannot even start fails like any other. */
   function oneShot(url: string, done: (result: OneShotResult) => void, messages?: string) {
-    const script = byScript && io.scriptJson;
     try {
-      return script
-        ? script(platform, messages ? `${url}&messages=${encodeURIComponent(messages)}` : url, timeoutMs, done)
-        : io.xhrJson(platform, {
-          url, method: 'POST', body: messages && `{"messages":${messages}}`,
-          // text/plain keeps the POST a CORS simple request: no preflight (§6.2).
-          contentType: messages && 'text/plain;charset=UTF-8', timeoutMs, withCredentials, headers,
-        }, done);
+      return upstream.send(url, done, messages);
     } catch (error) {
-      done({ ok: false, failure: { type: 'unsupported', detail: String(error) } });
-      return { abort: () => undefined };
+      done({ ok: false, failure: fail('unsupported', String(error)) });
+      return () => undefined;
     }
   }
 
-  const outbox = createOutbox(platform, {
-    // 80: room for the `&callback=NAME` that scriptJson adds.
-    limits: () => session && { ...session, urlLength: byScript ? sendUrl().length + 80 : 0 },
-    send: (messages, done) => oneShot(sendUrl(), done, messages),
-    retryDelayMs: delay,
+  const [push, pause, renew, closeOutbox] = createOutbox(
+    platform,
+    (messages, done) => oneShot(sendUrl(), done, messages),
+    () => session && { ...session, urlRoom: upstream.room?.(sendUrl()) },
+    delay,
     expired,
-    report: (error) => { emit('error', error); },
-  });
+    (error) => { emit('error', error); },
+  );
 
   function transition(next: CometState, reason: StateReason) {
     if (state == next || state == 'closed') return;
@@ -101,76 +97,62 @@ export function createConnection(endpoint: string, options: ConnectionOptions, i
     run++;
     down?.close();
     down = undefined;
-    platform.clearTimeout(retryTimer);
-    retryTimer = undefined;
-    watchdog.stop();
+    stopTimer();
   }
 
   const connect = () => { (session ? open : handshake)(); };
 
   function handshake() {
     stop();
-    outbox.pause();
+    pause();
     const mine = run;
-    const request = oneShot(resourceUrl(endpoint, 'handshake', { v: 1, t: bust() }), (result) => {
-      if (!live(mine)) return;
-      down = undefined;
-      const answered = result.ok ? toHandshake(result.value) : undefined;
-      if (!answered) {
-        if (!result.ok && result.failure.type == 'network' && crossOrigin && !byScript && transports.some(isScript)) {
-          // Most likely no CORS grant for this page: talk to the endpoint by script from now on.
-          log('upstream', 'script');
-          byScript = true;
-          handshake();
-        } else fail(result.ok ? { type: 'protocol', detail: 'not a handshake' } : result.failure, undefined, retryAfter(result));
-        return;
-      }
-      session = answered;
-      since = answered.seq;
-      heartbeatMs = answered.heartbeatMs;
-      retryFloorMs = answered.retryMs;
-      negotiator.start(answered.transports, byScript);
-      outbox.renew(host.channels().map((channel) => item('subscribe', channel, (error) => {
-        if (error) emit('error', error);
-      })));
-      const transport = negotiator.current();
-      if (!transport) return fail({ type: 'unsupported', detail: 'no transport offered and supported' });
-      // A poll holds until there is data: for polling, the server's answer is proof enough.
-      if (!transport.streaming) transition('open', 'handshake');
-      open();
+    // The one-shot request gives up by itself after sendTimeoutMs.
+    const abort = oneShot(`${endpoint}/handshake?v=1&t=${bust()}`, (result) => {
+      const answer = result.ok ? check({ ...handshakeDefaults, ...result.value as object }) : undefined;
+      if (answer?.type == 'handshake') {
+        session = answer;
+        since = answer.seq;
+        heartbeatMs = answer.heartbeatMs;
+        retryFloorMs = answer.retryMs;
+        negotiator.start(answer.transports, !!upstream.scriptOnly);
+        renew([...channels.keys()].map((channel) => tell('subscribe', channel)));
+        const transport = current();
+        if (!transport) return onFailure(fail('unsupported', 'no transport'));
+        // A poll holds until there is data: for polling, the server's answer is proof enough.
+        if (!transport.streaming) transition('open', 'handshake');
+        open();
+      } else onFailure(result.ok ? fail('protocol', 'not a handshake') : result.failure, undefined, retryAfter(result));
     });
-    if (mine == run) down = { close: () => { request.abort(); } };
+    if (mine == run) down = { close: abort };
   }
 
   /** Opens the downstream request on the current transport, at `since`. */
   function open() {
     stop();
-    const transport = negotiator.current();
+    const transport = current();
     if (!transport || !session) return;
     const mine = run;
     const { streaming } = transport;
-    arm(streaming && !negotiator.confirmed() ? options.probeTimeoutMs : tolerance() + (streaming ? 0 : session.holdMs));
-    log('open', transport.name);
+    arm(streaming && !confirmed() ? options.probeTimeoutMs ?? 5000 : tolerance() + (streaming ? 0 : session.holdMs));
     try {
       const opened = transport.open(platform, {
-        url: resourceUrl(endpoint, transport.resource, { session: session.session, since, t: bust() }), withCredentials, headers,
+        url: `${endpoint}/${transport.resource}?session=${session.session}&since=${since}&t=${bust()}`, withCredentials, headers,
       }, {
-        onValues: (values) => {
-          if (live(mine)) receive(values, transport, mine);
-        },
+        // A transport calls nothing after close(), so these belong to the current request.
+        onValues: (values) => { receive(values, transport, mine); },
         onEnd: (failure) => {
-          if (!live(mine)) return;
-          down = undefined;
-          if (failure || streaming) return fail(failure ?? { type: 'network', detail: 'ended without close' }, transport);
-          // A poll answered (§5.3): the next one goes at once, with the new since.
-          proven();
-          planned();
+          if (failure || streaming) onFailure(failure ?? fail('network', 'ended'), transport);
+          else {
+            // A poll answered (§5.3): the next one goes at once, with the new since.
+            proven();
+            planned();
+          }
         },
       });
       if (mine == run) down = opened;
       else opened.close();
     } catch (error) {
-      fail({ type: 'unsupported', detail: String(error) }, transport);
+      onFailure(fail('unsupported', String(error)), transport);
     }
   }
 
@@ -187,26 +169,31 @@ export function createConnection(endpoint: string, options: ConnectionOptions, i
   }
 
   function receive(values: unknown[], transport: Transport, mine: number) {
-    if (transport.streaming && negotiator.confirmed()) arm(tolerance());
+    if (transport.streaming && confirmed()) arm(tolerance());
     for (const value of values) {
       // A frame may end this request (close) or the application may close the client.
-      if (!live(mine)) return;
-      const frame = toFrame(value);
-      if (!frame) return fail({ type: 'malformed', detail: 'not a frame' }, transport);
+      if (mine != run) return;
+      const frame = check(value) as DownstreamFrame | undefined;
+      if (!frame) return onFailure(fail('malformed', 'not a frame'), transport);
       if (frame.type == 'open') {
         heartbeatMs = frame.heartbeatMs;
         proven();
         arm(tolerance());
       } else if (frame.type == 'msg') {
+        const { channel, seq, data } = frame;
         // §5.1: a seq at or below the highest processed is a duplicate.
-        if (frame.seq > since) {
-          since = frame.seq;
-          host.deliver(frame);
+        if (seq > since) {
+          since = seq;
+          // Each handler once, in order; one that throws is reported to its own client only.
+          for (const { handler, sink } of channels.get(channel)?.slice() ?? []) {
+            invoke(handler, (error) => { sink('error', listenerError(error)); }, data, { channel, seq });
+          }
         }
       } else if (frame.type == 'gap') {
-        if (frame.to > since) {
-          since = frame.to;
-          emit('gap', { from: frame.from, to: frame.to });
+        const { from, to } = frame;
+        if (to > since) {
+          since = to;
+          emit('gap', { from, to });
         }
       } else if (frame.type == 'close') closed(frame);
     }
@@ -235,16 +222,19 @@ export function createConnection(endpoint: string, options: ConnectionOptions, i
     retry('unknown-session');
   }
 
-  const canRetry = () => attempts < policy.maxAttempts && (!attempts || platform.now() - failingSince < policy.maxElapsedMs);
+  const canRetry = () => attempts < maxAttempts && (!attempts || platform.Date.now() - failingSince < maxElapsedMs);
 
-  function fail({ type, detail, status }: Failure, transport?: Transport, floorMs?: number) {
+  /**
+   * A failure of the handshake (no `transport`), of a transport or of the protocol layer's own
+   * checks: reported as a typed error, then a fallback, a retry or the end. One-shot requests give
+   * the server's error code as the `detail` (transports/request.ts).
+   */
+  function onFailure({ type, detail, status }: Failure, transport?: Transport, floorMs?: number) {
     if (!transport && isRefusal(status)) type = 'handshake-refused';
     // Before a transport proved itself, a failure other than a network one hands over to the next
     // candidate at once, in the same session, from the same since: nothing is lost.
-    const fallback = !!transport && type != 'network' && !negotiator.confirmed() &&
-      negotiator.fail(type != 'http-status' && type != 'protocol');
+    const fallback = !!transport && type != 'network' && !confirmed() && negotiator.fail(type != 'http-status' && type != 'protocol');
     const willRetry = fallback || (isRetried(type) && canRetry());
-    // One-shot requests give the server's error code as the detail (transports/request.ts).
     emit('error', new CometError(type, detail, { transport: transport?.name ?? null, status, willRetry, code: status ? detail : undefined }));
     if (fallback) open();
     else if (willRetry) retry(type, floorMs);
@@ -254,37 +244,50 @@ export function createConnection(endpoint: string, options: ConnectionOptions, i
   function retry(reason: StateReason, floorMs?: number) {
     if (!canRetry()) return shutdown('gave-up');
     stop();
-    if (!attempts) failingSince = platform.now();
+    if (!attempts) failingSince = platform.Date.now();
     transition('reconnecting', reason);
     const waitMs = delay(attempts++, floorMs);
     log('retry', waitMs);
-    retryTimer = platform.setTimeout(connect, waitMs);
+    setTimer(waitMs, connect);
   }
 
   // Back online, or back from the back-forward cache: reconnect at once instead of waiting out a
   // backoff; a page restored from that cache had its connections cut.
   const wake = (event: Event) => {
     if (state == 'closed') return;
-    if (retryTimer !== undefined || (event as PageTransitionEvent).persisted) connect();
-    else check();
+    // Reconnecting with no request in flight: waiting out a backoff.
+    if ((state == 'reconnecting' && !down) || (event as PageTransitionEvent).persisted) connect();
+    else checkLiveness();
   };
   const listen = (method: 'addEventListener' | 'removeEventListener') => {
     window?.[method]('online', wake);
     window?.[method]('pageshow', wake);
-    document?.[method]('visibilitychange', check);
+    document?.[method]('visibilitychange', checkLiveness);
   };
   listen('addEventListener');
 
   function shutdown(reason: StateReason) {
     transition('closed', reason);
     stop();
-    outbox.close(closedError(reason));
+    closeOutbox(closedError(reason));
     listen('removeEventListener');
   }
 
-  function item(type: OutboxItem['type'], channel: string, settle: OutboxItem['settle'], data?: unknown): OutboxItem {
-    return { type, body: messageBody(type, channel, data), settle };
-  }
+  const item = (type: OutboxItem['type'], channel: string, settle: OutboxItem['settle'], data?: unknown): OutboxItem =>
+    ({ type, body: messageBody(type, channel, data), settle });
+
+  /** An (un)subscribe. A refused subscription is forgotten, so that a later subscribe asks again. */
+  const tell = (type: 'subscribe' | 'unsubscribe', channel: string) => item(type, channel, (error) => {
+    if (!error || error.type == 'closed') return;
+    if (type == 'subscribe') channels.delete(channel);
+    emit('error', error);
+  });
+
+  /** Queues an upstream message, or settles it at once as `closed` once closed. */
+  const queue = (queued: OutboxItem) => {
+    if (state == 'closed') queued.settle(closedError());
+    else push(queued);
+  };
 
   handshake();
 
@@ -293,19 +296,37 @@ export function createConnection(endpoint: string, options: ConnectionOptions, i
       return state;
     },
     get transport() {
-      return negotiator.current()?.name ?? null;
+      return state == 'closed' ? null : current()?.name ?? null;
     },
-    send: (type, channel, data) => new Promise<void>((resolve, reject) => {
-      if (state == 'closed') throw closedError();
-      // messageBody throws on data that cannot be sent: the promise rejects with it as the cause.
-      let queued: OutboxItem;
-      try {
-        queued = item(type, channel, (error) => { if (error) reject(error); else resolve(); }, data);
-      } catch (cause) {
-        throw new CometError('publish-refused', 'data not sendable', { code: 'bad-data', cause });
+    subscribe(channel, handler, sink = emit) {
+      const subscriber = { handler, sink };
+      const list = channels.get(channel);
+      if (list) list.push(subscriber);
+      else {
+        channels.set(channel, [subscriber]);
+        queue(tell('subscribe', channel));
       }
-      outbox.push(queued);
+      return {
+        // A second call, or one after the channel was refused, finds nothing to remove.
+        unsubscribe() {
+          const list = channels.get(channel) ?? [];
+          const index = list.indexOf(subscriber);
+          if (index < 0) return;
+          // In place: delivery walks a copy.
+          list.splice(index, 1);
+          if (!list.length) {
+            channels.delete(channel);
+            queue(tell('unsubscribe', channel));
+          }
+        },
+      };
+    },
+    // Data that cannot be sent makes messageBody throw: the promise rejects with that error.
+    publish: (channel, data) => new Promise<void>((resolve, reject) => {
+      queue(item('publish', channel, (error) => { if (error) reject(error); else resolve(); }, data));
     }),
+    on: events.on,
+    off: events.off,
     close: () => { shutdown('client-close'); },
   };
-}
+};

@@ -57,3 +57,6 @@ export const isRefusal = (status = 0): boolean => status >= 400 && status < 500 
 
 /** The error of a publish or send after close, with why it closed. */
 export const closedError = (reason = 'client-close'): CometError => new CometError('closed', reason);
+
+/** A listener's or handler's exception, reported as an error event of the client that registered it. */
+export const listenerError = (cause: unknown): CometError => new CometError('listener', 'listener threw', { cause });

@@ -1,12 +1,13 @@
 // The package entry: the client, its core, errors, types and the six transports. Every export is
 // free of side effects, so a bundler keeps only what an application imports.
 export { CometClient, type CometClientOptions } from './client.ts';
-export { CometClientCore, type CometClientCoreOptions, type CometEvents, type Subscription } from './core.ts';
+export { CometClientCore, type CometClientCoreOptions, type CometEvents, type Subscription, type MessageHandler, type MessageInfo } from './core.ts';
 export { CometError, type CometErrorType, type CometErrorInit } from './errors.ts';
 export type { CometState, StateReason, GapEvent, ReconnectPolicy } from './connection.ts';
 export { createNegotiator, inOrder, type TransportReason, type Negotiator, type NegotiatorFactory } from './negotiator.ts';
-export type { MessageHandler, MessageInfo } from './host-pool.ts';
 export { browserPlatform, type Platform, type KeyValueStorage } from './platform.ts';
+export { createConnection, type ConnectionFactory } from './connection.ts';
+export { sharedConnections } from './pool.ts';
 export type { Transport, TransportName, TransportFailure } from '../transports/types.ts';
 export { eventsource } from '../transports/eventsource.ts';
 export { xhrStreaming } from '../transports/xhr-streaming.ts';

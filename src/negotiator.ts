@@ -16,15 +16,16 @@ export type TransportReason =
   | 'reprobe'        // time to try a better transport again
   | 'reprobe-failed'; // the better transport failed again: back to the one that works
 
+/** Its functions are called unbound (they use no `this`). */
 export interface Negotiator {
   /**
    * A new session: candidates from the handshake's `transports`; keeps a working transport still
    * offered. `scriptOnly`: the endpoint is reached by script, so only script transports qualify.
    */
   start(offered: readonly string[], scriptOnly: boolean): void;
-  current(): Transport | undefined;
+  current: () => Transport | undefined;
   /** Whether the current transport has proven itself in this connection. */
-  confirmed(): boolean;
+  confirmed: () => boolean;
   confirm(): void;
   /**
    * The current transport failed before proving itself. Returns whether another one is to be
@@ -38,9 +39,11 @@ export interface Negotiator {
 /** The signature of both choosers below, so the connection takes either. */
 export type NegotiatorFactory = (
   platform: Platform,
-  origin: string,
+  /** The endpoint URL (what is remembered is remembered per its origin). */
+  endpoint: string,
   preference: readonly Transport[],
-  reprobeMs: number,
+  /** The option as given (`createNegotiator` defaults it). */
+  reprobeMs: number | undefined,
   chose: (name: TransportName, reason: TransportReason) => void,
   log: (message: string, detail?: unknown) => void,
 ) => Negotiator;
@@ -55,37 +58,37 @@ const candidatesFor = (platform: Platform, preference: readonly Transport[], off
  * order, each probed, a failed one handing over to the next; no memory and no reprobe, which only
  * pay with several transports (an app with one transport does not carry them).
  */
-export const inOrder: NegotiatorFactory = (platform, _origin, preference, _reprobeMs, chose, log) => {
+export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _reprobeMs, chose, log) => {
   let candidates: Transport[] = [];
   let index = 0;
-  let working = -1;
+  /** The transport that proved itself (in this session or the one before). */
+  let working: Transport | undefined;
+  const current = () => candidates[index];
   const choose = (to: number, reason: TransportReason) => {
-    index = to;
-    const transport = candidates[to];
+    const transport = candidates[index = to];
     if (transport) chose(transport.name, reason);
   };
   return {
     start(offered, scriptOnly) {
-      const previous = candidates[working];
       candidates = candidatesFor(platform, preference, offered, scriptOnly);
       log('candidates', candidates.map((transport) => transport.name));
-      working = previous ? candidates.indexOf(previous) : -1;
-      if (working < 0) choose(0, 'preferred');
-      else index = working;
+      index = (candidates as unknown[]).indexOf(working);
+      if (index < 0) choose(0, 'preferred');
     },
-    current: () => candidates[index],
-    confirmed: () => index == working,
+    current,
+    confirmed: () => !!working && current() == working,
     confirm() {
-      working = index;
+      working = current();
     },
-    fail: () => index != working && index + 1 < candidates.length && (choose(index + 1, 'fallback'), true),
+    fail: () => current() != working && index + 1 < candidates.length && (choose(index + 1, 'fallback'), true),
     next: () => undefined,
   };
 };
 
 /** The full negotiator `CometClient` uses: `inOrder`, plus memory per origin and reprobes. */
-export const createNegotiator: NegotiatorFactory = (platform, origin, preference, reprobeMs, chose, log) => {
-  const key = 'cometkit:' + origin;
+export const createNegotiator: NegotiatorFactory = (platform, endpoint, preference, reprobeMs = 60000, chose, log) => {
+  // A relative endpoint is on the page's origin.
+  const key = 'cometkit:' + (/^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0] ?? platform.window?.location.origin ?? '').toLowerCase();
   let candidates: Transport[] = [];
   let index = 0;
   /** The index of the transport that proved itself, -1 before one did. */
@@ -96,7 +99,7 @@ export const createNegotiator: NegotiatorFactory = (platform, origin, preference
   // Storage is an optimisation: disabled, full or corrupt storage only costs a probe.
   const read = (): { ok?: unknown; bad: unknown[] } => {
     try {
-      const { ok, bad } = (JSON.parse(platform.storage?.getItem(key) ?? '{}') ?? {}) as { ok?: unknown; bad?: unknown };
+      const { ok, bad } = (JSON.parse(platform.localStorage?.getItem(key) ?? '{}') ?? {}) as { ok?: unknown; bad?: unknown };
       return { ok, bad: Array.isArray(bad) ? bad : [] };
     } catch {
       return { bad: [] };
@@ -106,7 +109,7 @@ export const createNegotiator: NegotiatorFactory = (platform, origin, preference
   const store = (name: TransportName, worked?: boolean) => {
     const { ok, bad } = read();
     try {
-      platform.storage?.setItem(key, JSON.stringify({
+      platform.localStorage?.setItem(key, JSON.stringify({
         ok: worked ? name : ok === name ? undefined : ok,
         bad: bad.filter((each) => each !== name).concat(worked ? [] : name),
       }));
@@ -143,7 +146,7 @@ export const createNegotiator: NegotiatorFactory = (platform, origin, preference
       if (!transport || index == working) return;
       log('working', transport.name);
       working = index;
-      reprobeAt = platform.now() + reprobeDelayMs;
+      reprobeAt = platform.Date.now() + reprobeDelayMs;
       store(transport.name, true);
     },
     fail(remember) {
@@ -153,7 +156,7 @@ export const createNegotiator: NegotiatorFactory = (platform, origin, preference
       if (remember) store(transport.name);
       if (working > index) {
         // Each failed reprobe doubles the wait before the next one.
-        reprobeAt = platform.now() + (reprobeDelayMs *= 2);
+        reprobeAt = platform.Date.now() + (reprobeDelayMs *= 2);
         choose(working, 'reprobe-failed');
         return true;
       }
@@ -162,7 +165,7 @@ export const createNegotiator: NegotiatorFactory = (platform, origin, preference
       return true;
     },
     next() {
-      if (working > 0 && index == working && platform.now() >= reprobeAt) choose(0, 'reprobe');
+      if (working > 0 && index == working && platform.Date.now() >= reprobeAt) choose(0, 'reprobe');
     },
   };
 };

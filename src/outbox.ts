@@ -3,12 +3,9 @@
 // ids until an answer acknowledges them (the server de-duplicates, §6.3), so each message is
 // applied once and in order. A new session (re-handshake) renumbers what is not acknowledged.
 import { CometError, isRefusal } from './errors.ts';
-import { retryAfter, toAnswer, type UpstreamMessage } from './protocol.ts';
+import { check, retryAfter, type UpstreamMessage } from './protocol.ts';
 import type { Platform, TimerHandle } from './platform.ts';
 import type { OneShotResult } from '../transports/request.ts';
-
-/** Browsers and proxies all accept URLs under 2,000 characters (§6.2). */
-export const MAX_URL_LENGTH = 2000;
 
 export interface OutboxItem {
   readonly type: UpstreamMessage['type'];
@@ -16,162 +13,155 @@ export interface OutboxItem {
   readonly body: string;
   /** Called once: without an error when acknowledged, with one when refused or closed. */
   readonly settle: (error?: CometError) => void;
-  id?: number;
 }
 
 export interface OutboxLimits {
   maxBatchMessages: number;
   maxBodyBytes: number;
-  /** The length of the send URL before `&messages=` when sends go by script (GET); 0 for a POST. */
-  urlLength: number;
+  /** When sends go by script (GET): the percent-encoded characters the messages may take in the URL. */
+  urlRoom?: number | undefined;
 }
 
-export interface OutboxHost {
-  /** Sends a JSON array of messages (called only while `limits()` gives limits). */
-  send(messages: string, done: (result: OneShotResult) => void): { abort(): void };
-  /** The session's limits; `undefined` while there is no session to send on. */
-  limits(): OutboxLimits | undefined;
-  /** The wait before retry `attempt`, at least `floorMs` (the server's `retryMs` of a 429). */
-  retryDelayMs(attempt: number, floorMs?: number): number;
-  /** The answer says the session is gone: re-handshake, then `renew`. */
-  expired(): void;
-  /** A send failed and will be retried. */
-  report(error: CometError): void;
-}
+/**
+ * `push`, `pause` (stops sending, the in-flight request aborted, until `renew`; the messages keep
+ * their ids), `renew` (a new session: ids restart at 1, the given subscriptions go first, queued
+ * (un)subscribes are dropped) and `close`. A tuple: the bundle carries no member names.
+ */
+export type Outbox = readonly [
+  push: (item: OutboxItem) => void,
+  pause: () => void,
+  renew: (subscriptions: OutboxItem[]) => void,
+  close: (error: CometError) => void,
+];
 
-export interface Outbox {
-  push(item: OutboxItem): void;
-  /** Stops sending (the in-flight request is aborted) until `renew`; the batch keeps its ids. */
-  pause(): void;
-  /** A new session: ids restart at 1, the given subscriptions go first, queued (un)subscribes are dropped. */
-  renew(subscriptions: OutboxItem[]): void;
-  close(error: CometError): void;
-}
+const refuse = (item: OutboxItem | undefined, code: string, status?: number) => {
+  item?.settle(new CometError(item.type == 'publish' ? 'publish-refused' : 'subscribe-refused', code, { code, status }));
+};
 
-const refusal = (item: OutboxItem, code: string, status?: number) =>
-  new CometError(item.type == 'publish' ? 'publish-refused' : 'subscribe-refused', code, { code, status });
-
-export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
-  let queue: OutboxItem[] = [];
-  /** The batch in flight or waiting for its retry; its items have ids. */
-  let batch: OutboxItem[] = [];
-  let nextId = 1;
+/**
+ * @param send sends a JSON array of messages (only while `limits()` gives limits); returns its abort
+ * @param limits the session's limits; `undefined` while there is no session to send on
+ * @param retryDelayMs the wait before retry `attempt`, at least `floorMs` (the server's `retryMs` of a 429)
+ * @param expired the answer says the session is gone: re-handshake, then `renew`
+ * @param report a send failed and will be retried
+ */
+export function createOutbox(
+  platform: Platform,
+  send: (messages: string, done: (result: OneShotResult) => void) => () => void,
+  limits: () => OutboxLimits | undefined,
+  retryDelayMs: (attempt: number, floorMs?: number) => number,
+  expired: () => void,
+  report: (error: CometError) => void,
+): Outbox {
+  /**
+   * The messages not yet settled, in order. Ids are implicit: the first has id `base`, the next
+   * base + 1, and so on, so a retry sends the same ids, and a message refused before it was
+   * applied frees its id for the next one.
+   */
+  let items: OutboxItem[] = [];
+  let base = 1;
+  /** How many of the first items the request in flight carries. */
+  let inFlight = 0;
   let attempt = 0;
   /** After a request was refused whole, this many messages go one per request, so only the culprit is refused. */
   let solo = 0;
-  let request: { abort(): void } | undefined;
+  let abort: (() => void) | undefined;
+  /** The wait before a retry, or the timer of 0 that gathers a task's messages. */
   let timer: TimerHandle;
 
   const stop = () => {
-    request?.abort();
+    abort?.();
     platform.clearTimeout(timer);
-    request = timer = undefined;
+    abort = timer = undefined;
   };
-  const wait = (delayMs: number) => {
+  const wait = (delayMs: number, then: () => void) => {
     timer = platform.setTimeout(() => {
       timer = undefined;
-      flush();
+      then();
     }, delayMs);
   };
-  const encode = (item: OutboxItem, id = item.id) => `{"id":${id},${item.body}}`;
-  const requeue = (items: OutboxItem[]) => { queue = items.concat(queue); };
-
-  function take({ maxBatchMessages, maxBodyBytes, urlLength }: OutboxLimits): OutboxItem[] {
-    // 16: `{"messages":[]}` around a POST body; 20: `&messages=` and the encoded brackets of a GET.
-    const budget = urlLength ? MAX_URL_LENGTH - urlLength - 20 : maxBodyBytes - 16;
-    const taken: OutboxItem[] = [];
-    let used = 0;
-    for (let item = queue[0]; item && taken.length < (solo ? 1 : maxBatchMessages); item = queue[0]) {
-      const encoded = encodeURIComponent(encode(item, nextId));
-      // A POST counts UTF-8 bytes; a GET counts the percent-encoded characters. 3: the separating comma.
-      const size = 3 + (urlLength ? encoded : encoded.replace(/%../g, '-')).length;
-      if (used + size > budget && taken.length) break;
-      queue.shift();
-      if (size > budget) item.settle(refusal(item, 'too-large'));
-      else {
-        used += size;
-        item.id = nextId++;
-        taken.push(item);
-      }
-    }
-    if (solo) solo--;
-    return taken;
-  }
 
   function flush() {
-    const limits = host.limits();
-    if (request || timer !== undefined || !limits) return;
-    if (!batch.length) batch = take(limits);
-    if (!batch.length) return;
-    // The handle exists before the send starts, so that an answer given at once is recognised.
-    const mine = { abort: () => sent.abort() };
-    request = mine;
-    const sent = host.send(`[${batch.map((item) => encode(item)).join()}]`, (result) => {
-      if (request != mine) return;
-      request = undefined;
+    const session = limits();
+    if (abort || timer !== undefined || !session) return;
+    const { maxBatchMessages, maxBodyBytes, urlRoom } = session;
+    // 16: `{"messages":[]}` around a POST body.
+    const budget = urlRoom ?? maxBodyBytes - 16;
+    let json = '';
+    let used = 0;
+    let count = 0;
+    for (let item; count < (solo ? 1 : maxBatchMessages) && (item = items[count]);) {
+      const encoded = `{"id":${base + count},${item.body}}`;
+      const escaped = encodeURIComponent(encoded);
+      // A POST counts UTF-8 bytes; a GET counts the percent-encoded characters. 3: the separating comma.
+      const size = 3 + (urlRoom ? escaped : escaped.replace(/%../g, '-')).length;
+      if (used + size <= budget) {
+        used += size;
+        json += (count++ ? ',' : '') + encoded;
+      } else if (count) break;
+      else refuse(items.shift(), 'too-large');
+    }
+    if (!count) return;
+    if (solo) solo--;
+    inFlight = count;
+    // Set before the send starts, so that an answer given at once is recognised.
+    const mine = abort = () => { sent(); };
+    const sent = send(`[${json}]`, (result) => {
+      if (abort != mine) return;
+      abort = undefined;
       answer(result);
     });
   }
 
   function answer(result: OneShotResult) {
-    const value = result.ok ? toAnswer(result.value) : undefined;
-    const done = batch;
-    const [first] = done;
-    if (!first) return;
+    const value = result.ok ? check(result.value) : undefined;
     if (value?.type == 'ack') {
+      const { ack, errors = [] } = value;
       attempt = 0;
-      batch = [];
-      const rest = done.filter((item) => Number(item.id) > value.ack);
-      // A hole: the server stopped before these; they go again from ack + 1 (§6.3).
-      if (rest.length) {
-        nextId = value.ack + 1;
-        requeue(rest);
-      }
-      for (const item of done) {
-        const code = value.errors.find((error) => error.id == item.id)?.code;
-        if (!rest.includes(item)) item.settle(code === undefined ? undefined : refusal(item, code));
-      }
-    } else if (value) {
-      return host.expired();
+      // Every message at or below `ack` is done, refused or not (§6.2); the rest go again from
+      // ack + 1 (a hole, §6.3).
+      const done = items.splice(0, Math.min(inFlight, ack - base + 1));
+      done.forEach((item, index) => {
+        const code = errors.find((error) => error.id == base + index)?.code;
+        if (code === undefined) item.settle();
+        else refuse(item, code);
+      });
+      base += done.length;
+    } else if (value?.type == 'close') {
+      return expired();
     } else if (!result.ok && isRefusal(result.failure.status)) {
       // Refused whole, nothing of it applied (§6.2): its ids are free again.
-      batch = [];
-      nextId = Number(first.id);
-      if (done[1]) {
-        solo = done.length;
-        requeue(done);
-      } else first.settle(refusal(first, result.failure.detail, result.failure.status));
+      if (inFlight > 1) solo = inFlight;
+      else refuse(items.shift(), result.failure.detail, result.failure.status);
     } else {
-      host.report(result.ok
+      report(result.ok
         ? new CometError('protocol', 'not an ack')
         : new CometError(result.failure.type, result.failure.detail, { status: result.failure.status }));
-      return wait(host.retryDelayMs(attempt++, retryAfter(result)));
+      return wait(retryDelayMs(attempt++, retryAfter(result)), flush);
     }
     flush();
   }
 
-  return {
-    push(item) {
-      queue.push(item);
+  return [
+    (item) => {
+      items.push(item);
       // A timer of 0: the publishes of one task travel in one batch.
-      if (!request && timer === undefined) wait(0);
+      if (!abort && timer === undefined) wait(0, flush);
     },
-    pause: stop,
-    renew(subscriptions) {
+    stop,
+    (subscriptions) => {
       stop();
-      const kept = batch.concat(queue);
       // The fresh subscriptions stand for every queued (un)subscribe: those are done.
-      for (const item of kept) if (item.type != 'publish') item.settle();
-      queue = subscriptions.concat(kept.filter((item) => item.type == 'publish'));
-      batch = [];
-      nextId = 1;
+      for (const item of items) if (item.type != 'publish') item.settle();
+      items = subscriptions.concat(items.filter((item) => item.type == 'publish'));
+      base = 1;
       attempt = solo = 0;
       flush();
     },
-    close(error) {
+    (error) => {
       stop();
-      for (const item of batch.concat(queue)) item.settle(error);
-      batch = queue = [];
+      for (const item of items) item.settle(error);
+      items = [];
     },
-  };
+  ];
 }

@@ -1,11 +1,9 @@
-// The shapes the connection, the host pool and the public client share: states and their reasons,
-// events, resolved options, and what the connection needs from its host.
+// The shapes the connection and the public client share: states and their reasons, events,
+// options, subscribers, and the connection as the clients on it see it.
 import type { CometError, CometErrorType } from './errors.ts';
 import type { Emitter } from './emitter.ts';
 import type { NegotiatorFactory, TransportReason } from './negotiator.ts';
-import type { MessageFrame, UpstreamMessage } from './protocol.ts';
 import type { Platform } from './platform.ts';
-import type { ScriptJson, xhrJson } from '../transports/request.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
 export type CometState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -37,43 +35,139 @@ export interface ReconnectPolicy {
   maxElapsedMs: number;
 }
 
-/** Options with every default applied (see `CometClientOptions` for their meaning). */
-export interface ConnectionOptions {
-  platform: Platform;
+export interface CometClientCoreOptions {
+  /**
+   * The transports to use, in order of preference. Those the server does not offer or the engine
+   * cannot run are skipped; the first that proves itself is used.
+   */
   transports: readonly Transport[];
-  negotiator: NegotiatorFactory;
-  reconnect: ReconnectPolicy;
-  probeTimeoutMs: number;
-  reprobeMs: number;
-  heartbeatToleranceFactor: number;
-  heartbeatToleranceMs: number | undefined;
-  withCredentials: boolean;
-  headers: Readonly<Record<string, string>>;
-  sendTimeoutMs: number;
+  /**
+   * How the transport is chosen. The default tries the transports in order, each proven before it
+   * is trusted, a failed one handing over to the next. Pass `createNegotiator` to also remember per
+   * origin what worked (skipping known failures next time) and to re-probe a better transport after
+   * falling back, as `CometClient` does; it only pays with more than one transport.
+   * @default inOrder
+   */
+  negotiator?: NegotiatorFactory;
+  /**
+   * When and how long to reconnect after a failure: delays grow from `initialDelayMs` to
+   * `maxDelayMs` with full jitter, above the server's `retryMs`. The client closes (reason
+   * `gave-up`) after `maxAttempts` consecutive failures or `maxElapsedMs` of failing.
+   * @default { initialDelayMs: 1000, maxDelayMs: 30000, maxAttempts: Infinity, maxElapsedMs: Infinity }
+   */
+  reconnect?: Partial<ReconnectPolicy>;
+  /**
+   * How long a streaming transport has to deliver its first frame before the client falls back to
+   * the next one. Raise it on very slow networks; lower it to leave a buffering proxy sooner.
+   * @default 5000
+   */
+  probeTimeoutMs?: number;
+  /**
+   * After falling back, how long the client works on the fallback before it tries the better
+   * transport again (doubling after each failed try).
+   * @default 60000
+   */
+  reprobeMs?: number;
+  /**
+   * A stream silent for this many heartbeat intervals (the server's `heartbeatMs`) counts as dead
+   * and is reconnected. Ignored when `heartbeatToleranceMs` is given.
+   * @default 2
+   */
+  heartbeatToleranceFactor?: number;
+  /**
+   * A fixed silence, in milliseconds, after which a stream counts as dead.
+   * @default undefined (heartbeatToleranceFactor × heartbeatMs)
+   */
+  heartbeatToleranceMs?: number;
+  /**
+   * Send cookies with cross-origin requests (XHR and EventSource; script transports always do).
+   * @default false
+   */
+  withCredentials?: boolean;
+  /**
+   * Extra request headers, sent by the XHR-based transports, the handshake and upstream sends.
+   * Cross-origin, any header makes the browser send a CORS preflight first.
+   * @default {}
+   */
+  headers?: Readonly<Record<string, string>>;
+  /**
+   * How long the handshake and each upstream send may take before they count as failed (and are
+   * retried).
+   * @default 15000
+   */
+  sendTimeoutMs?: number;
+  /**
+   * Receives the client's debug trace: state changes, negotiation steps, retries.
+   * @default silent
+   */
+  logger?: (message: string, detail?: unknown) => void;
+  /**
+   * How the client gets its connection. The default opens one of its own. Pass `sharedConnections`
+   * to have every client of the page pointed at the same endpoint share one connection (so at most
+   * two requests are in flight to it, however many clients there are), as `CometClient` does; the
+   * first client's options then configure it.
+   * @default createConnection (one connection per client)
+   */
+  connect?: ConnectionFactory;
+  /**
+   * Timers, clock, randomness and the browser objects the client uses. Inject one in tests.
+   * @default browserPlatform()
+   */
+  platform?: Platform;
+}
+
+/** The options a connection runs with: the first client's, with its platform and logger resolved. */
+export interface ConnectionOptions extends CometClientCoreOptions {
+  platform: Platform;
   logger: (message: string, detail?: unknown) => void;
 }
 
-/**
- * The one-shot requests of transports/request.ts, handed in so the protocol layer stays apart.
- * `scriptJson` is there when a script transport (jsonp, iframe) brought it (`Transport.script`).
- */
-export interface OneShot {
-  xhrJson: typeof xhrJson;
-  scriptJson?: ScriptJson | undefined;
+/** What a subscriber gets with each message's data. */
+export interface MessageInfo {
+  channel: string;
+  seq: number;
 }
 
-export interface ConnectionHost {
-  emit: Emitter<ConnectionEvents>['emit'];
-  /** A message to hand to the subscribers of its channel, once each, in order. */
-  deliver(frame: MessageFrame): void;
-  /** The channels subscribed now, to subscribe again on a new session. */
-  channels(): string[];
+export type MessageHandler<Data = unknown> = (data: Data, message: MessageInfo) => void;
+
+/** The events of a client and what each listener receives. */
+export type CometEvents = ConnectionEvents;
+
+export interface Subscription {
+  /** Stops delivery to this handler; the last handler of a channel unsubscribes from the server. */
+  unsubscribe(): void;
 }
 
-export interface Connection {
+/** Where a client hears its connection's events. */
+export type EventSink = Emitter<ConnectionEvents>['emit'];
+
+/** A client's events: its listeners, and where its connection tells it what happened. */
+export type ClientEvents = Emitter<CometEvents>;
+
+/** What a client is: the API of `CometClientCore`, as a connection (or a share of one) gives it. */
+export interface Client {
+  /** `'connecting'`, `'open'`, `'reconnecting'` or `'closed'`. */
   readonly state: CometState;
+  /** The downstream transport in use (or being tried), `null` before the first handshake and once closed. */
   readonly transport: TransportName | null;
-  /** Queues an upstream message; resolves on acknowledgement. */
-  send(type: UpstreamMessage['type'], channel: string, data?: unknown): Promise<void>;
+  /** Calls `handler` with each message published on `channel`, once each and in order. */
+  subscribe<Data = unknown>(channel: string, handler: MessageHandler<Data>): Subscription;
+  /**
+   * Publishes `data` (any JSON value) on `channel`. Resolves once the server acknowledged it;
+   * rejects with a `CometError`: `publish-refused` (with the server's `code`) or `closed` when the
+   * client closed first (the message may then still have been delivered).
+   */
+  publish(channel: string, data: unknown): Promise<void>;
+  on: ClientEvents['on'];
+  off: ClientEvents['off'];
+  /** Closes the client: its subscriptions end, its pending publishes reject with `closed`. */
   close(): void;
 }
+
+/** A connection as the client on it sees it; `sink` gets the errors of a handler that throws. */
+export interface Connection extends Omit<Client, 'subscribe'> {
+  subscribe(channel: string, handler: MessageHandler, sink?: EventSink): Subscription;
+}
+
+/** Opens the connection a client uses (see `CometClientCoreOptions.connect`). */
+export type ConnectionFactory = (endpoint: string, options: ConnectionOptions, events: ClientEvents) => Connection;

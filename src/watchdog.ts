@@ -1,21 +1,21 @@
-// The liveness watchdog (PROTOCOL.md §7): a request must show life by a stored wall-clock deadline.
-// It is judged by comparing platform.now() with the deadline, both when its timer fires and when the
-// page asks (visibilitychange, pageshow, online), because background tabs fire timers late or not
-// at all: a late timer re-arms for what is left instead of trusting that its delay has passed.
+// The connection's one timer, judged by wall-clock time (PROTOCOL.md §7): either the deadline by
+// which the request in flight must show life, or the wait before the next attempt (never both). It
+// compares platform.Date.now() with the deadline both when its timer fires and when the page asks
+// (visibilitychange, pageshow, online), because background tabs fire timers late or not at all: a
+// late timer re-arms for what is left instead of trusting that its delay has passed.
 import type { Platform, TimerHandle } from './platform.ts';
 
-export interface Watchdog {
-  /** The request must show life within `ms` from now (moves the deadline, later or earlier). */
-  arm: (ms: number) => void;
-  /** Calls `expired` if the deadline has passed (also a page event listener). */
-  check: () => void;
-  stop: () => void;
-}
+/**
+ * `set(ms, due)`: calls `due` once `ms` have passed from now, replacing what was set before;
+ * `check()`: calls what is due if its time has passed (also a page event listener); `stop()`.
+ */
+export type Watchdog = readonly [set: (ms: number, due: () => void) => void, check: () => void, stop: () => void];
 
-export function createWatchdog(platform: Platform, expired: () => void): Watchdog {
-  /** 0 when nothing is watched. */
+export function createWatchdog(platform: Platform): Watchdog {
+  /** 0 when nothing is set. */
   let deadline = 0;
   let timer: TimerHandle;
+  let due: () => void;
 
   const watch = (ms: number) => {
     platform.clearTimeout(timer);
@@ -23,24 +23,25 @@ export function createWatchdog(platform: Platform, expired: () => void): Watchdo
   };
 
   function check() {
+    const leftMs = deadline - platform.Date.now();
     if (!deadline) return;
-    const leftMs = deadline - platform.now();
     if (leftMs > 0) watch(leftMs);
     else {
       deadline = 0;
-      expired();
+      due();
     }
   }
 
-  return {
-    arm(ms) {
-      deadline = platform.now() + ms;
+  return [
+    (ms, then) => {
+      deadline = platform.Date.now() + ms;
+      due = then;
       watch(ms);
     },
     check,
-    stop() {
+    () => {
       platform.clearTimeout(timer);
       deadline = 0;
     },
-  };
+  ];
 }

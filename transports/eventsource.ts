@@ -2,23 +2,22 @@
 // each event's data as one JSON value. EventSource's own reconnect is switched off by closing it
 // on the first error: the client decides when and where to resume (with `since`).
 import type { Transport, TransportFailure } from './types.ts';
-import { fail, malformed, need } from './shared.ts';
+import type { Platform } from '../src/platform.ts';
+import { fail, malformed } from './shared.ts';
 
 export const eventsource: Transport = {
   name: 'eventsource',
   resource: 'sse',
   streaming: true,
   isSupported: (platform) => !!platform.EventSource,
-  open(platform, request, listener) {
-    const EventSourceImpl = need(platform.EventSource, 'EventSource');
-    const source = new EventSourceImpl(request.url, { withCredentials: request.withCredentials });
-    let done = false;
+  open(platform, { url, withCredentials }, listener) {
+    const source = new (platform as Required<Platform>).EventSource(url, { withCredentials });
+    // Unhooked first: nothing a closed source still has queued reaches the listener.
     const close = () => {
-      done = true;
+      source.onmessage = source.onerror = null;
       source.close();
     };
-    const finish = (failure?: TransportFailure) => {
-      if (done) return;
+    const finish = (failure: TransportFailure) => {
       close();
       listener.onEnd(failure);
     };
@@ -27,15 +26,15 @@ export const eventsource: Transport = {
       try {
         value = JSON.parse(event.data);
       } catch {
-        return finish(malformed('data not JSON'));
+        return finish(malformed());
       }
-      if (!done) listener.onValues([value]);
+      listener.onValues([value]);
     };
-    // [spec] A wrong status or Content-Type fails the connection (readyState CLOSED); a network
+    // [spec] A wrong status or Content-Type fails the connection (readyState CLOSED, 2); a network
     // error after the stream opened leaves it CONNECTING for an automatic retry we do not want.
     // EventSource tells the two apart only that way and never exposes the HTTP status.
     source.onerror = () => {
-      finish(source.readyState == EventSourceImpl.CLOSED ? fail('http-status', 'stream refused') : fail('network', 'stream interrupted'));
+      finish(source.readyState > 1 ? fail('http-status', 'refused') : fail('network', 'interrupted'));
     };
     return { close };
   },

@@ -5,8 +5,8 @@
 // keeps the page from showing a busy cursor for as long as the frame loads.
 import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
-import { callbackName, malformed, need, setGlobal, withParams } from './shared.ts';
-import { scriptJson } from './request.ts';
+import { callbackName, malformed, setGlobal, withParams } from './shared.ts';
+import { byScript } from './script.ts';
 
 /** The parts of an IE htmlfile object we use: a document with the window it belongs to. */
 type HtmlFile = Document & { readonly parentWindow: Window };
@@ -27,8 +27,7 @@ function htmlfile(platform: Platform): HtmlFile | undefined {
 }
 
 function open(platform: Platform, request: TransportRequest, listener: TransportListener): TransportExchange {
-  const document = need(platform.document, 'document');
-  const window = need(platform.window, 'window');
+  const { document, window } = platform as Required<Platform>;
   const name = callbackName(platform);
   const endpoint = new URL(request.url, window.location.href);
   const pageOrigin = window.location.origin;
@@ -90,5 +89,5 @@ export const iframe: Transport = {
   isSupported: (platform) => !!platform.document && !!platform.window,
   open,
   // Cross-origin without CORS, the handshake and sends go by script too (PROTOCOL.md §10).
-  script: scriptJson,
+  script: byScript,
 };

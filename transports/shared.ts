@@ -1,29 +1,23 @@
 // The small pieces several transports share: failures, callback names, query parameters, globals,
 // content types, and the XHR plumbing under xhr-streaming, multipart, long-polling and the one-shot
-// requests.
+// requests. A transport that needs a platform object it does not have throws a TypeError on using
+// it, which the connection reports as `unsupported`.
 import type { Transport, TransportErrorType, TransportFailure, TransportName, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
 
-export const fail = (type: TransportErrorType, detail: string, status?: number): TransportFailure =>
-  status ? { type, detail, status } : { type, detail };
+export const fail = <Type extends string = TransportErrorType>(type: Type, detail: string, status?: number) => ({ type, detail, status });
 
-export const requestFailed = () => fail('network', 'request failed');
-export const malformed = (detail = 'undecodable body') => fail('malformed', detail);
+export const requestFailed = () => fail('network', 'failed');
+export const malformed = (detail = 'undecodable') => fail('malformed', detail);
 export const unexpectedStatus = 'unexpected status';
-export const wrongType = (status: number) => fail('content-type', 'unexpected content type', status);
-
-/** `value`, which feature detection said is there; an Error naming `what` otherwise. */
-export function need<T>(value: T | undefined, what: string): T {
-  if (!value) throw new Error(what + ' is not available');
-  return value;
-}
+export const wrongType = (status: number) => fail('content-type', 'unexpected type', status);
 
 let callbackCount = 0;
 
 /** A global name no other exchange uses; it matches the protocol's `^[A-Za-z_$][\w$]{0,63}$`. */
 export const callbackName = (platform: Platform) =>
   // The random part keeps two copies of the client on one page apart.
-  `cometkit${++callbackCount}_${platform.random().toString(36).slice(2, 10)}`;
+  `cometkit${++callbackCount}_${platform.Math.random().toString(36).slice(2, 10)}`;
 
 /** `url` with the parameters added to its query, percent-encoded. */
 export function withParams(url: string, params: Readonly<Record<string, string | number>>): string {
@@ -39,13 +33,12 @@ export function setGlobal(scope: object, name: string, value?: unknown): void {
   else globals[name] = value;
 }
 
-/** The media type of a response, lower case, without parameters. */
-export const mediaType = (xhr: XMLHttpRequest) => (xhr.getResponseHeader('Content-Type') ?? '').replace(/;.*/, '').trim().toLowerCase();
-
 export interface XhrRequest extends TransportRequest {
   readonly method?: 'GET' | 'POST';
-  readonly body?: string;
-  readonly contentType?: string;
+  /** Sent as `text/plain`, which keeps a POST a CORS simple request: no preflight (§6.2). */
+  readonly body?: string | undefined;
+  /** Gives up after this long: [XHR] the request then ends like a network error (status 0). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -53,13 +46,15 @@ export interface XhrRequest extends TransportRequest {
  * readyState change after `send`. Returns the function that aborts it without a further call.
  */
 export function openXhr(platform: Platform, request: XhrRequest, onChange: (xhr: XMLHttpRequest) => void): () => void {
-  const xhr = new (need(platform.XMLHttpRequest, 'XMLHttpRequest'))();
+  const xhr = new (platform as Required<Platform>).XMLHttpRequest();
+  const { body, headers } = request;
   xhr.open(request.method ?? 'GET', request.url);
   xhr.withCredentials = request.withCredentials;
-  for (const [name, value] of Object.entries(request.headers)) xhr.setRequestHeader(name, value);
-  if (request.contentType) xhr.setRequestHeader('Content-Type', request.contentType);
+  xhr.timeout = request.timeoutMs ?? 0;
+  for (const name in headers) xhr.setRequestHeader(name, String(headers[name]));
+  if (body) xhr.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8');
   xhr.onreadystatechange = () => { onChange(xhr); };
-  xhr.send(request.body ?? null);
+  xhr.send(body);
   return () => {
     // Aborting fires readystatechange in some engines: unhook first.
     xhr.onreadystatechange = null;

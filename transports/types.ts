@@ -3,7 +3,7 @@
 // values mean (frames, sequence numbers, acknowledgements) belongs to the protocol layer in src/,
 // so a second protocol can drive the same transports.
 import type { Platform } from '../src/platform.ts';
-import type { ScriptJson } from './request.ts';
+import type { ScriptUpstream } from './script.ts';
 
 /** Transport names as the public API spells them. */
 export type TransportName = 'eventsource' | 'xhr-streaming' | 'multipart' | 'iframe' | 'long-polling' | 'jsonp';
@@ -54,8 +54,8 @@ export interface Transport {
   open(platform: Platform, request: TransportRequest, listener: TransportListener): TransportExchange;
   /**
    * Set on transports that reach a cross-origin endpoint without CORS (jsonp, iframe): the
-   * script-tag request the client then uses for its handshake and upstream sends too. A transport
+   * script-tag route the client then uses for its handshake and upstream sends too. A transport
    * brings it, so that an application without such a transport does not carry it.
    */
-  readonly script?: ScriptJson | undefined;
+  readonly script?: ScriptUpstream | undefined;
 }

@@ -1,59 +1,51 @@
-// Builds a client connection (through the host pool, as CometClientCore does) on a fake platform,
-// with scripted transports and one-shot requests, and records what an application would see.
-import type { ConnectionEvents, ConnectionOptions } from '../../src/connection.ts';
-import { join, type Member } from '../../src/host-pool.ts';
+// Builds a client (CometClientCore, as an application does) on a fake platform, with scripted
+// transports and one-shot requests, and records what an application would see.
+import { CometClientCore, type CometClientCoreOptions, type CometEvents } from '../../src/index.ts';
 import { createNegotiator } from '../../src/negotiator.ts';
 import { fakeOneShot, type FakePlatform, type FakeTransport, type Responder } from './fake-platform.ts';
 
-export type Recorded = { [Type in keyof ConnectionEvents]: [Type, ConnectionEvents[Type]] }[keyof ConnectionEvents];
+export type Recorded = { [Type in keyof CometEvents]: [Type, CometEvents[Type]] }[keyof CometEvents];
 
 export const ENDPOINT = 'http://page.test/comet';
 
-export function defaultOptions(platform: FakePlatform, transports: FakeTransport[]): ConnectionOptions {
-  return {
-    platform,
-    transports,
-    negotiator: createNegotiator,
-    reconnect: { initialDelayMs: 1000, maxDelayMs: 30000, maxAttempts: Infinity, maxElapsedMs: Infinity },
-    probeTimeoutMs: 5000,
-    reprobeMs: 60000,
-    heartbeatToleranceFactor: 2,
-    heartbeatToleranceMs: undefined,
-    withCredentials: false,
-    headers: {},
-    sendTimeoutMs: 15000,
-    logger: () => undefined,
-  };
+const eventTypes: (keyof CometEvents)[] = ['statechange', 'transport', 'gap', 'error', 'close'];
+
+/** The options the connection tests run with: the full negotiator, the documented defaults. */
+export function defaultOptions(platform: FakePlatform, transports: FakeTransport[]): CometClientCoreOptions {
+  return { platform, transports, negotiator: createNegotiator };
+}
+
+/** Records every event of `client`, in order. */
+export function record(client: CometClientCore): Recorded[] {
+  const events: Recorded[] = [];
+  for (const type of eventTypes) client.on(type, (payload) => { events.push([type, payload] as Recorded); });
+  return events;
 }
 
 export function harness(setup: {
   platform: FakePlatform;
   transports: FakeTransport[];
-  options?: Partial<ConnectionOptions>;
+  options?: Partial<CometClientCoreOptions>;
   respond?: { handshake?: Responder; send?: Responder };
   endpoint?: string;
 }) {
   const { platform } = setup;
   const io = fakeOneShot(platform, setup.respond);
-  const events: Recorded[] = [];
   const received: { channel: string; seq: number; data: unknown }[] = [];
-  const options = Object.assign(defaultOptions(platform, setup.transports), setup.options);
-  const member: Member = join(setup.endpoint ?? ENDPOINT, options, io, (type, payload) => {
-    events.push([type, payload] as Recorded);
-  });
+  const client = new CometClientCore(setup.endpoint ?? ENDPOINT, { ...defaultOptions(platform, setup.transports), ...setup.options });
+  const events = record(client);
   return {
     platform,
     io,
     events,
     received,
-    member,
-    connection: member.connection,
+    client,
     subscribe(channel: string) {
-      return member.subscribe(channel, (data, message) => received.push({ channel: message.channel, seq: message.seq, data }));
+      return client.subscribe(channel, (data, message) => received.push({ channel: message.channel, seq: message.seq, data }));
     },
     /** The events of one type, payloads only. */
-    of<Type extends keyof ConnectionEvents>(type: Type): ConnectionEvents[Type][] {
-      return events.filter((event) => event[0] === type).map((event) => event[1] as ConnectionEvents[Type]);
+    of<Type extends keyof CometEvents>(type: Type): CometEvents[Type][] {
+      return events.filter((event) => event[0] === type).map((event) => event[1] as CometEvents[Type]);
     },
     sends() {
       return io.requests.filter((request) => request.kind === 'send');

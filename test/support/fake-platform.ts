@@ -1,11 +1,12 @@
 // A deterministic world for the client core: a virtual clock whose timers fire in order as the test
 // advances time, seeded randomness, in-memory storage, a window and document that tests can fire
-// events on, scripted transports, and scripted one-shot requests (handshake, sends). It also counts
-// the requests in flight, so a test can assert the client never holds more than two.
+// events on, scripted transports, and scripted one-shot requests (handshake, sends) answered by a
+// stand-in XMLHttpRequest or, for script transports, a stand-in script request. It also counts the
+// requests in flight, so a test can assert the client never holds more than two.
 import type { KeyValueStorage, Platform, TimerHandle } from '../../src/platform.ts';
 import type { OneShotResult } from '../../transports/request.ts';
+import { scriptUpstream } from '../../transports/script.ts';
 import type { Transport, TransportFailure, TransportListener, TransportName } from '../../transports/types.ts';
-import type { OneShot } from '../../src/connection.ts';
 
 interface Timer {
   id: number;
@@ -37,9 +38,12 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Only its presence matters to the core (feature detection); requests go through `fakeOneShot`. */
-class NoXhr {
-  readonly presenceOnly = true;
+/** Until `fakeOneShot` installs a scripted one, an XHR that never answers. */
+class SilentXhr {
+  open = () => undefined;
+  setRequestHeader = () => undefined;
+  send = () => undefined;
+  abort = () => undefined;
 }
 
 export function fakePlatform(options: { seed?: number; pageOrigin?: string; withWindow?: boolean; withXhr?: boolean } = {}): FakePlatform {
@@ -75,13 +79,13 @@ export function fakePlatform(options: { seed?: number; pageOrigin?: string; with
     clearTimeout(handle: TimerHandle) {
       timers = timers.filter((timer) => timer.id !== handle);
     },
-    now: () => nowMs,
-    random: seededRandom(options.seed ?? 42),
-    XMLHttpRequest: options.withXhr ?? true ? (NoXhr as unknown as typeof XMLHttpRequest) : undefined,
+    Date: { now: () => nowMs },
+    Math: { random: seededRandom(options.seed ?? 42) },
+    XMLHttpRequest: options.withXhr ?? true ? (SilentXhr as unknown as typeof XMLHttpRequest) : undefined,
     EventSource: undefined,
     document: withWindow ? (documentTarget as unknown as Document) : undefined,
     window: withWindow ? (windowTarget as unknown as Window) : undefined,
-    storage,
+    localStorage: storage,
     ActiveXObject: undefined,
     advance: (ms) => runDue(nowMs + ms),
     flush: () => runDue(nowMs),
@@ -135,8 +139,8 @@ export function fakeTransport(platform: FakePlatform, name: TransportName, optio
     resource: resources[name],
     streaming: name !== 'long-polling' && name !== 'jsonp',
     isSupported: () => options.supported ?? true,
-    // Script transports bring the script upstream; the harness hands the connection a fake one.
-    script: name === 'jsonp' || name === 'iframe' ? () => { throw new Error('use fakeOneShot'); } : undefined,
+    // Script transports bring the script upstream: the real route, over fakeOneShot's script requests.
+    script: name === 'jsonp' || name === 'iframe' ? fakeScriptUpstream : undefined,
     exchanges,
     last() {
       const exchange = exchanges[exchanges.length - 1];
@@ -200,17 +204,45 @@ export const handshakeAnswer = (overrides: Record<string, unknown> = {}): OneSho
 export const ackAll: Responder = (request) =>
   ({ ok: true, value: { type: 'ack', ack: Math.max(0, ...request.messages.map((message) => message.id)), errors: [] } });
 
+export interface FakeOneShot {
+  readonly requests: FakeRequest[];
+  /** A script request as transports/script.ts makes one (scriptJson's signature). */
+  script(url: string, done: (result: OneShotResult) => void, timeoutMs?: number): () => void;
+}
+
+const oneShots = new WeakMap<Platform, FakeOneShot>();
+
+/** The real script route, over the script requests of the platform's `fakeOneShot`. */
+const fakeScriptUpstream = scriptUpstream((platform, url, done, timeoutMs) => {
+  const io = oneShots.get(platform);
+  if (!io) throw new Error('fakeOneShot was not installed on this platform');
+  return io.script(url, done, timeoutMs);
+});
+
+/** What an XHR receives for a result: the status, the Content-Type and the body. */
+function response(result: OneShotResult): [status: number, type: string, body: string] {
+  if (result.ok) return [200, 'application/json; charset=utf-8', JSON.stringify(result.value)];
+  const { type, status = 500, detail } = result.failure;
+  if (type === 'network') return [0, '', ''];
+  if (type === 'content-type') return [200, 'text/html', '<html>sign in</html>'];
+  if (type === 'malformed') return [200, 'application/json', '{"type":'];
+  return [status, 'application/json', JSON.stringify(result.value ?? { type: 'error', code: detail })];
+}
+
 /**
- * The one-shot requests of transports/request.ts, answered by `respond` after a timer of 0 (as a
- * network would, never inside the call), or left pending when it returns undefined.
+ * The one-shot requests (handshake, sends) of a client on this platform: an XMLHttpRequest and a
+ * script request that record each request and answer it by `respond` after a timer of 0 (as a
+ * network would, never inside the call), or leave it pending when `respond` returns undefined.
+ * `request.answer(result)` answers a pending one; a timeout set on the request ends it as a network error.
  */
-export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Responder; send?: Responder } = {}): OneShot & { requests: FakeRequest[] } {
+export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Responder; send?: Responder } = {}): FakeOneShot {
   const requests: FakeRequest[] = [];
-  const make = (url: string, via: 'xhr' | 'script', body: string | undefined, done: (result: OneShotResult) => void) => {
+  const make = (url: string, via: 'xhr' | 'script', body: string | null | undefined, timeoutMs: number, done: (result: OneShotResult) => void) => {
     const parsed = new URL(url, 'http://page.test');
     const kind = parsed.pathname.endsWith('/handshake') ? 'handshake' : 'send';
     const json = body ?? (parsed.searchParams.has('messages') ? `{"messages":${parsed.searchParams.get('messages') ?? ''}}` : undefined);
     const finished = started(platform);
+    const timer = timeoutMs > 0 ? platform.setTimeout(() => { request.answer({ ok: false, failure: { type: 'network', detail: 'timed out' } }); }, timeoutMs) : undefined;
     const request: FakeRequest = {
       kind,
       url: parsed,
@@ -221,6 +253,7 @@ export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Respo
       answer(result) {
         if (request.done) return;
         request.done = true;
+        platform.clearTimeout(timer);
         finished();
         done(result);
       },
@@ -231,18 +264,53 @@ export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Respo
       const result = request.done ? undefined : responder(request);
       if (result) request.answer(result);
     }, 0);
-    return {
-      abort() {
-        request.done = request.aborted = true;
-        finished();
-      },
+    return () => {
+      if (request.done) return;
+      request.done = request.aborted = true;
+      platform.clearTimeout(timer);
+      finished();
     };
   };
-  return {
+
+  class ScriptedXhr {
+    readyState = 0;
+    status = 0;
+    responseText = '';
+    withCredentials = false;
+    timeout = 0;
+    onreadystatechange: (() => void) | null = null;
+    private url = '';
+    private type = '';
+    private stop: (() => void) | undefined;
+    open(_method: string, url: string) {
+      this.url = url;
+      this.readyState = 1;
+    }
+    setRequestHeader() {
+      // headers are not checked here
+    }
+    getResponseHeader(name: string) {
+      return name.toLowerCase() === 'content-type' ? this.type : null;
+    }
+    send(body?: string | null) {
+      this.stop = make(this.url, 'xhr', body, this.timeout, (result) => {
+        [this.status, this.type, this.responseText] = response(result);
+        this.readyState = 4;
+        this.onreadystatechange?.();
+      });
+    }
+    abort() {
+      this.stop?.();
+    }
+  }
+
+  const io: FakeOneShot = {
     requests,
-    xhrJson: (_platform, request, done) => make(request.url, 'xhr', request.body, done),
-    scriptJson: (_platform, url, _timeoutMs, done) => make(url, 'script', undefined, done),
+    script: (url, done, timeoutMs = 0) => make(url, 'script', undefined, timeoutMs, done),
   };
+  Object.assign(platform, { XMLHttpRequest: ScriptedXhr });
+  oneShots.set(platform, io);
+  return io;
 }
 
 export const frames = {

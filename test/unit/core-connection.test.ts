@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { CometError } from '../../src/errors.ts';
 import { harness } from '../support/core-harness.ts';
-import { fakePlatform, fakeTransport, frames, handshakeAnswer, SESSION } from '../support/fake-platform.ts';
+import { ackAll, fakePlatform, fakeTransport, frames, handshakeAnswer, SESSION } from '../support/fake-platform.ts';
 
 function streamingAndPolling() {
   const platform = fakePlatform();
@@ -15,13 +15,13 @@ function streamingAndPolling() {
 describe('connection', () => {
   it('handshakes, opens the preferred stream at the session seq and becomes open on its first frame', () => {
     const { platform, sse, world } = streamingAndPolling();
-    assert.equal(world.connection.state, 'connecting');
+    assert.equal(world.client.state, 'connecting');
     platform.flush();
     assert.equal(sse.last().session, SESSION);
     assert.equal(sse.last().since, 0);
-    assert.equal(world.connection.state, 'connecting');
+    assert.equal(world.client.state, 'connecting');
     sse.last().deliver(frames.open());
-    assert.equal(world.connection.state, 'open');
+    assert.equal(world.client.state, 'open');
     assert.deepEqual(world.of('statechange'), [{ state: 'open', reason: 'connected' }]);
     assert.deepEqual(world.of('transport'), [{ name: 'eventsource', reason: 'preferred' }]);
   });
@@ -40,7 +40,7 @@ describe('connection', () => {
     poll.last().end();
     assert.equal(poll.last().since, 2);
     assert.deepEqual(world.received.map((message) => message.seq), [1, 2]);
-    assert.equal(world.connection.transport, 'long-polling');
+    assert.equal(world.client.transport, 'long-polling');
     assert.deepEqual(world.of('transport').map((event) => event.reason), ['preferred', 'fallback']);
     const [probeError] = world.of('error');
     assert.equal(probeError?.type, 'timeout');
@@ -72,7 +72,7 @@ describe('connection', () => {
     assert.equal(sse.exchanges.length, 2);
     assert.equal(sse.last().since, 0);
     sse.last().deliver(frames.open());
-    assert.equal(world.connection.transport, 'eventsource');
+    assert.equal(world.client.transport, 'eventsource');
     assert.deepEqual(world.of('transport').map((event) => event.reason), ['preferred', 'fallback', 'reprobe']);
   });
 
@@ -83,7 +83,7 @@ describe('connection', () => {
     sse.last().deliver(frames.open(), frames.msg(1), frames.msg(2), frames.close('recycle', 'now'));
     assert.equal(sse.exchanges.length, 2);
     assert.equal(sse.last().since, 2);
-    assert.equal(world.connection.state, 'open');
+    assert.equal(world.client.state, 'open');
     assert.deepEqual(world.of('error'), []);
   });
 
@@ -101,7 +101,7 @@ describe('connection', () => {
     platform.flush();
     sse.last().deliver(frames.open(), frames.msg(1));
     sse.last().end({ type: 'network', detail: 'cut' });
-    assert.equal(world.connection.state, 'reconnecting');
+    assert.equal(world.client.state, 'reconnecting');
     platform.advance(30000);
     assert.equal(sse.last().since, 1);
     sse.last().deliver(frames.open(1), frames.msg(1), frames.msg(2));
@@ -125,7 +125,7 @@ describe('connection', () => {
     sse.last().deliver(frames.open(), frames.msg(1));
     sse.last().deliver(frames.close('unknown-session', 'handshake'));
     assert.deepEqual(world.of('gap'), [{ reason: 'unknown-session' }]);
-    assert.equal(world.connection.state, 'reconnecting');
+    assert.equal(world.client.state, 'reconnecting');
     platform.advance(2000);
     assert.equal(world.handshakes().length, 2);
     const resubscribe = world.sends().at(-1);
@@ -137,7 +137,7 @@ describe('connection', () => {
     const { platform, sse, world } = streamingAndPolling();
     platform.flush();
     sse.last().deliver(frames.open(), frames.close('shutdown', 'backoff', 5000));
-    assert.equal(world.connection.state, 'reconnecting');
+    assert.equal(world.client.state, 'reconnecting');
     platform.advance(4999);
     assert.equal(sse.exchanges.length, 1);
     platform.advance(1001); // at most retryMs + initialDelayMs
@@ -178,7 +178,7 @@ describe('connection', () => {
     platform.advance(1);
     assert.ok(sse.exchanges[0]?.closedByClient);
     assert.equal(world.of('error')[0]?.type, 'timeout');
-    assert.equal(world.connection.state, 'reconnecting');
+    assert.equal(world.client.state, 'reconnecting');
   });
 
   it('a background tab whose timers are late notices the silent stream on visibilitychange', () => {
@@ -188,7 +188,7 @@ describe('connection', () => {
     platform.jump(60000); // wall clock moves, no timer fired
     platform.fire('document', 'visibilitychange');
     assert.ok(sse.last().closedByClient);
-    assert.equal(world.connection.state, 'reconnecting');
+    assert.equal(world.client.state, 'reconnecting');
   });
 
   it('reconnects at once when the browser comes back online, instead of waiting out the backoff', () => {
@@ -215,7 +215,7 @@ describe('connection', () => {
     world.subscribe('room/42');
     platform.flush();
     for (let round = 0; round < 40; round++) {
-      void world.connection.send('publish', 'room/42', round).catch(() => undefined);
+      void world.client.publish('room/42', round).catch(() => undefined);
       const current = [sse, poll].flatMap((transport) => transport.exchanges).find((exchange) => !exchange.done);
       if (round % 3 === 0) current?.deliver(frames.open(), frames.close('recycle', 'now'));
       else if (round % 3 === 1) current?.end({ type: 'network', detail: 'cut' });
@@ -238,7 +238,7 @@ describe('connection', () => {
     platform.flush();
     const [error] = world.of('error');
     assert.deepEqual([error?.type, error?.status, error?.code, error?.willRetry], ['handshake-refused', 401, 'unauthorized', false]);
-    assert.equal(world.connection.state, 'closed');
+    assert.equal(world.client.state, 'closed');
     assert.deepEqual(world.of('close'), [{ reason: 'handshake-refused' }]);
   });
 
@@ -253,7 +253,7 @@ describe('connection', () => {
     });
     platform.advance(10000);
     assert.equal(world.handshakes().length, 4);
-    assert.equal(world.connection.state, 'closed');
+    assert.equal(world.client.state, 'closed');
     assert.deepEqual(world.of('error').map((error) => error.willRetry), [true, true, true, false]);
   });
 
@@ -265,7 +265,7 @@ describe('connection', () => {
     platform.flush();
     platform.flush();
     assert.deepEqual(world.io.requests.map((request) => [request.kind, request.via]), [['handshake', 'script'], ['send', 'script']]);
-    assert.equal(world.connection.state, 'open');
+    assert.equal(world.client.state, 'open');
     assert.equal(jsonp.last().url.origin, 'http://push.test');
   });
 
@@ -290,11 +290,58 @@ describe('connection', () => {
     const { platform, sse, world } = streamingAndPolling();
     platform.flush();
     sse.last().deliver(frames.open());
-    const pending = world.connection.send('publish', 'room/42', 'hi');
-    world.connection.close();
+    const pending = world.client.publish('room/42', 'hi');
+    world.client.close();
     await assert.rejects(pending, (error: CometError) => error.type === 'closed' && !error.willRetry);
     assert.ok(sse.last().closedByClient);
     assert.deepEqual(world.of('close'), [{ reason: 'client-close' }]);
     assert.equal(platform.inFlight, 0);
+  });
+
+  it('cross-origin by script, keeps every send URL under 2,000 characters, splitting batches', () => {
+    const platform = fakePlatform();
+    const jsonp = fakeTransport(platform, 'jsonp');
+    const world = harness({ platform, transports: [jsonp], endpoint: 'http://push.test/comet' });
+    platform.flush();
+    for (let index = 0; index < 20; index++) void world.client.publish('room/42', { text: 'é "quoted" '.repeat(8), index });
+    platform.advance(100);
+    const sends = world.sends();
+    assert.ok(sends.length > 2);
+    assert.deepEqual(sends.flatMap((request) => request.messages.map((message) => message.id)), Array.from({ length: 20 }, (_, index) => index + 1));
+    // scriptJson adds `&callback=NAME` (about 30 characters) to each.
+    for (const request of sends) assert.ok(request.url.href.length + '&callback=cometkit99_abcdefgh'.length < 2000, String(request.url.href.length));
+  });
+
+  it('a handshake that stays unanswered for sendTimeoutMs fails as network and is retried', () => {
+    const platform = fakePlatform();
+    const sse = fakeTransport(platform, 'eventsource');
+    let answer = false;
+    const world = harness({ platform, transports: [sse], respond: { handshake: () => (answer ? handshakeAnswer() : undefined) } });
+    platform.advance(14999);
+    assert.deepEqual(world.of('error'), []);
+    platform.advance(1);
+    assert.deepEqual(world.of('error').map((error) => [error.type, error.willRetry]), [['network', true]]);
+    assert.ok(world.handshakes()[0]?.done);
+    answer = true;
+    platform.advance(30000);
+    assert.equal(world.handshakes().length, 2);
+    assert.equal(sse.exchanges[0]?.session, SESSION, 'the second handshake opened the stream');
+  });
+
+  it('a send that stays unanswered for sendTimeoutMs is retried with the same ids', async () => {
+    const platform = fakePlatform();
+    const sse = fakeTransport(platform, 'eventsource');
+    let answer = false;
+    const world = harness({ platform, transports: [sse], respond: { send: (request) => (answer ? ackAll(request) : undefined) } });
+    platform.flush();
+    sse.last().deliver(frames.open());
+    const published = world.client.publish('room/42', 'hi');
+    platform.flush();
+    platform.advance(15000);
+    assert.deepEqual(world.of('error').map((error) => [error.type, error.willRetry]), [['network', true]]);
+    answer = true;
+    platform.advance(2000);
+    await published;
+    assert.deepEqual(world.sends().map((request) => request.messages.map((message) => message.id)), [[1], [1]]);
   });
 });

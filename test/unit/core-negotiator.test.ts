@@ -73,7 +73,7 @@ describe('negotiator', () => {
     platform.storageData.set('cometkit:http://push.test', '{not json');
     negotiator.start(['sse'], false);
     assert.equal(negotiator.current()?.name, 'eventsource');
-    Object.assign(platform.storage ?? {}, { setItem: () => { throw new Error('quota'); } });
+    Object.assign(platform.localStorage ?? {}, { setItem: () => { throw new Error('quota'); } });
     assert.doesNotThrow(() => negotiator.confirm());
   });
 
@@ -93,5 +93,16 @@ describe('negotiator', () => {
     assert.equal(negotiator.confirmed(), true);
     assert.deepEqual(trace, ['eventsource preferred', 'long-polling fallback']);
     assert.equal(platform.storageData.size, 0);
+  });
+
+  it('remembers per origin of the endpoint, lower-cased; a relative endpoint is on the page\'s origin', () => {
+    const platform = fakePlatform({ pageOrigin: 'http://page.test' });
+    const transports = [fakeTransport(platform, 'eventsource')];
+    for (const endpoint of ['HTTPS://Push.Test:8443/comet', '/comet']) {
+      const negotiator = createNegotiator(platform, endpoint, transports, undefined, () => undefined, () => undefined);
+      negotiator.start(['sse'], false);
+      negotiator.confirm();
+    }
+    assert.deepEqual([...platform.storageData.keys()], ['cometkit:https://push.test:8443', 'cometkit:http://page.test']);
   });
 });

@@ -19,17 +19,19 @@ function world(limits: Partial<OutboxLimits> = {}) {
   const reports: CometError[] = [];
   let expirations = 0;
   let ready = true;
-  const outbox = createOutbox(platform, {
-    limits: () => (ready ? Object.assign({ maxBatchMessages: 100, maxBodyBytes: 65536, urlLength: 0 }, limits) : undefined),
-    send(messages, done) {
+  const [push, pause, renew, close] = createOutbox(
+    platform,
+    (messages, done) => {
       const request: Sent = { messages: JSON.parse(messages) as Sent['messages'], length: messages.length, answer: done, aborted: false };
       sent.push(request);
-      return { abort: () => { request.aborted = true; } };
+      return () => { request.aborted = true; };
     },
-    retryDelayMs: (attempt) => 1000 * 2 ** attempt,
-    expired: () => { expirations++; },
-    report: (error) => reports.push(error),
-  });
+    () => (ready ? Object.assign({ maxBatchMessages: 100, maxBodyBytes: 65536 }, limits) : undefined),
+    (attempt) => 1000 * 2 ** attempt,
+    () => { expirations++; },
+    (error) => reports.push(error),
+  );
+  const outbox = { push, pause, renew, close };
   const outcomes: string[] = [];
   const item = (type: UpstreamMessage['type'], channel: string, data?: unknown): OutboxItem => ({
     type,
@@ -71,6 +73,24 @@ describe('outbox', () => {
     assert.equal(box.sent.length, 1);
     box.ack(0, 1);
     assert.deepEqual(box.ids(1), [2, 3]);
+  });
+
+  it('resolves on an ack that lists no errors at all', () => {
+    const box = world();
+    box.publish('a');
+    box.platform.flush();
+    box.sent[0]?.answer({ ok: true, value: { type: 'ack', ack: 1 } });
+    assert.deepEqual(box.outcomes, ['publish room/42 "a": ok']);
+  });
+
+  it('takes an answer that is not an ack as a protocol failure and retries', () => {
+    const box = world();
+    box.publish('a');
+    box.platform.flush();
+    box.sent[0]?.answer({ ok: true, value: { type: 'ack', ack: 1, errors: [{ code: 'x' }] } });
+    box.platform.advance(1000);
+    assert.deepEqual(box.reports.map((error) => error.type), ['protocol']);
+    assert.deepEqual(box.ids(1), [1]);
   });
 
   it('resolves each publish on the ack, and rejects the refused ones with publish-refused and their code', () => {
@@ -137,8 +157,8 @@ describe('outbox', () => {
     assert.ok(big.sent.every((request) => request.length + 15 <= 200));
   });
 
-  it('keeps each GET (script) send URL under 2,000 characters, splitting the batch', () => {
-    const box = world({ urlLength: 200 });
+  it('keeps the encoded messages of a GET (script) send within its URL room, splitting the batch', () => {
+    const box = world({ urlRoom: 1700 });
     for (let index = 0; index < 20; index++) box.publish({ text: 'é "quoted" '.repeat(8), index });
     box.platform.flush();
     while (box.sent.some((request) => !request.aborted && box.outcomes.length < 20)) {
@@ -150,12 +170,12 @@ describe('outbox', () => {
     assert.equal(box.outcomes.filter((outcome) => outcome.endsWith('ok')).length, 20);
     assert.ok(box.sent.length > 2);
     for (const request of box.sent) {
-      assert.ok(200 + '&messages='.length + encodeURIComponent(JSON.stringify(request.messages)).length < 2000);
+      assert.ok(encodeURIComponent(JSON.stringify(request.messages)).length <= 1700);
     }
   });
 
   it('refuses a message too large to fit alone, and sends the others', () => {
-    const box = world({ urlLength: 200 });
+    const box = world({ urlRoom: 1700 });
     box.publish('x'.repeat(2000));
     box.publish('small');
     box.platform.flush();

@@ -145,11 +145,15 @@ describe('iframe transport in an htmlfile document (old IE, with a stand-in Acti
     return StandInActiveXObject as unknown as ActiveXObjectConstructor;
   }
 
+  /** The page's platform (its global scope) with a stand-in ActiveXObject. */
+  const withActiveX = (window: PageWindow, ActiveXObject: ActiveXObjectConstructor): Platform =>
+    ({ ...browserPlatform(window), document: window.document, window, Math, ActiveXObject });
+
   it('hosts the frame in the htmlfile document, not the page, and takes its batches there', () => {
     const made = { progIds: [] as string[], files: [] as PageWindow[] };
-    const { window, platform } = page(`${server.origin}/app`);
+    const { window } = page(`${server.origin}/app`);
     const record = recorder();
-    const exchange = iframe.open({ ...platform, ActiveXObject: standInActiveX(made) }, request(`${server.origin}/held?session=S1&since=0`), record.listener);
+    const exchange = iframe.open(withActiveX(window, standInActiveX(made)), request(`${server.origin}/held?session=S1&since=0`), record.listener);
     assert.deepEqual(made.progIds, ['htmlfile']);
     const file = made.files[0]!;
     assert.equal(window.document.querySelectorAll('iframe').length, 0, 'nothing in the page shows a busy cursor');
@@ -172,17 +176,17 @@ describe('iframe transport in an htmlfile document (old IE, with a stand-in Acti
 
   it('delivers what the frame\'s document passes to its parent, the htmlfile window', async () => {
     const made = { progIds: [] as string[], files: [] as PageWindow[] };
-    const { platform } = page(`${server.origin}/app`);
+    const { window } = page(`${server.origin}/app`);
     const record = recorder();
-    iframe.open({ ...platform, ActiveXObject: standInActiveX(made) }, request('/comet/iframe?session=S1&since=0'), record.listener);
+    iframe.open(withActiveX(window, standInActiveX(made)), request('/comet/iframe?session=S1&since=0'), record.listener);
     assert.equal(await record.ended, undefined);
     assert.deepEqual(plain(record.batches), batches);
   });
 
   it('falls back to the page\'s own document where ActiveX refuses to make an htmlfile', () => {
     const made = { progIds: [] as string[], files: [] as PageWindow[] };
-    const { window, platform } = page(`${server.origin}/app`);
-    const exchange = iframe.open({ ...platform, ActiveXObject: standInActiveX(made, true) }, request(`${server.origin}/held?session=S1&since=0`), recorder().listener);
+    const { window } = page(`${server.origin}/app`);
+    const exchange = iframe.open(withActiveX(window, standInActiveX(made, true)), request(`${server.origin}/held?session=S1&since=0`), recorder().listener);
     assert.deepEqual(made.progIds, ['htmlfile']);
     assert.equal(window.document.querySelectorAll('iframe').length, 1);
     exchange.close();

@@ -1,17 +1,18 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { http, HttpResponse, type RequestHandler } from 'msw';
-import { scriptJson, xhrJson, type OneShotRequest, type OneShotResult } from '../../transports/request.ts';
+import { xhrJson, type OneShotResult } from '../../transports/request.ts';
+import { scriptJson } from '../../transports/script.ts';
+import type { XhrRequest } from '../../transports/shared.ts';
 import { browserPlatform, type Platform } from '../../src/platform.ts';
 import { mockedPage, scriptedPage, serve, type LocalServer, type Page } from '../support/dom.mjs';
 import { settle, until } from '../support/recorder.ts';
 
 const handshake = { type: 'handshake', v: 1, session: 'Q2hhbmdlIHRoaXMgaWQgcGxlYXNl', seq: 0 };
-const send: OneShotRequest = {
+const send: XhrRequest = {
   url: 'http://app.test/comet/send?session=S1',
   method: 'POST',
   body: '{"messages":[{"id":1,"type":"subscribe","channel":"news"}]}',
-  contentType: 'text/plain;charset=UTF-8',
   withCredentials: false,
   headers: { 'X-Token': 'abc' },
   timeoutMs: 5000,
@@ -39,12 +40,16 @@ function failureOf(outcome: OneShotResult) {
 }
 
 /** A platform whose timers fire only when the test says so. */
-function manualTimers(platform: Platform) {
+function manualTimers(window: object) {
   const pending = new Map<number, () => void>();
   let next = 0;
   return {
     platform: {
-      ...platform,
+      ...browserPlatform(window),
+      document: (window as Window).document,
+      window: window as Window,
+      Math,
+      Date,
       setTimeout: (callback: () => void) => { pending.set(++next, callback); return next; },
       clearTimeout: (handle: unknown) => { pending.delete(handle as number); },
     } satisfies Platform,
@@ -54,7 +59,7 @@ function manualTimers(platform: Platform) {
 }
 
 describe('xhrJson (one-shot XHR for the handshake and sends)', () => {
-  it('posts the body with its content type and headers, and returns the JSON answer', async () => {
+  it('posts the body as text/plain (a CORS simple request) with the headers, and returns the JSON answer', async () => {
     let seen: { body: string; type: string | null; token: string | null } | undefined;
     const platform = platformFor([http.post('http://app.test/comet/send', async ({ request }) => {
       seen = { body: await request.text(), type: request.headers.get('content-type'), token: request.headers.get('x-token') };
@@ -78,7 +83,7 @@ describe('xhrJson (one-shot XHR for the handshake and sends)', () => {
     const failure = failureOf(outcome);
     assert.equal(failure.type, 'http-status');
     assert.equal(failure.status, 502);
-    assert.equal('value' in outcome, false);
+    assert.equal(outcome.value, undefined);
   });
 
   it('fails with content-type when a 200 is not JSON (a captive portal\'s page)', async () => {
@@ -100,26 +105,22 @@ describe('xhrJson (one-shot XHR for the handshake and sends)', () => {
     assert.equal(failureOf(outcome).type, 'network');
   });
 
-  it('gives up as network after timeoutMs, and reports nothing else', async () => {
+  it('gives up as network after timeoutMs (the XHR\'s own timeout), and reports nothing else', async () => {
     const platform = platformFor([http.post('http://app.test/comet/send', () => new Promise<Response>(() => undefined))]);
-    const timers = manualTimers(platform);
     const outcomes: OneShotResult[] = [];
-    xhrJson(timers.platform, send, (outcome) => outcomes.push(outcome));
-    assert.equal(timers.pending.size, 1);
-    timers.fireAll();
-    await settle();
+    xhrJson(platform, { ...send, timeoutMs: 50 }, (outcome) => outcomes.push(outcome));
+    await until(() => outcomes.length > 0);
+    await settle(100);
     assert.equal(outcomes.length, 1);
-    assert.deepEqual(outcomes[0], { ok: false, failure: { type: 'network', detail: 'timed out' } });
+    assert.equal(failureOf(outcomes[0]!).type, 'network');
   });
 
-  it('reports nothing once aborted, and stops its timer', async () => {
+  it('reports nothing once aborted', async () => {
     const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.json({ type: 'ack', ack: 1, errors: [] }))]);
-    const timers = manualTimers(platform);
     const outcomes: OneShotResult[] = [];
-    xhrJson(timers.platform, send, (outcome) => outcomes.push(outcome)).abort();
+    xhrJson(platform, send, (outcome) => outcomes.push(outcome))();
     await settle();
     assert.deepEqual(outcomes, []);
-    assert.equal(timers.pending.size, 0);
   });
 });
 
@@ -154,7 +155,7 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
 
   it('adds a callback name of the protocol\'s form and returns the value the script passes to it', async () => {
     const { platform, window } = platformForPage();
-    const outcome = await result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, 5000, done));
+    const outcome = await result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, done, 5000));
     assert.deepEqual(plain(outcome), { ok: true, value: handshake });
     const asked = server.requests.at(-1)!;
     assert.equal(asked.searchParams.get('v'), '1');
@@ -165,37 +166,64 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
 
   it('gives every exchange its own callback name', async () => {
     const { platform } = platformForPage();
-    await Promise.all([1, 2, 3].map(() => result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, 5000, done))));
+    await Promise.all([1, 2, 3].map(() => result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, done, 5000))));
     const names = server.requests.slice(-3).map((url) => url.searchParams.get('callback'));
     assert.equal(new Set(names).size, 3);
   });
 
   it('fails as network when the script does not load (an error status; the status cannot be seen)', async () => {
     const { platform, window } = platformForPage();
-    const outcome = await result((done) => scriptJson(platform, `${server.origin}/missing`, 5000, done));
+    const outcome = await result((done) => scriptJson(platform, `${server.origin}/missing`, done, 5000));
     assert.equal(failureOf(outcome).type, 'network');
     assert.deepEqual(globalsOf(window), []);
   });
 
   it('fails as malformed when the script loads without calling back', async () => {
     const { platform, window } = platformForPage();
-    const outcome = await result((done) => scriptJson(platform, `${server.origin}/silent`, 5000, done));
+    const outcome = await result((done) => scriptJson(platform, `${server.origin}/silent`, done, 5000));
     assert.equal(failureOf(outcome).type, 'malformed');
     assert.deepEqual(globalsOf(window), []);
   });
 
   it('gives up as network after timeoutMs, and a script arriving later throws nothing and cleans up', async () => {
-    const { platform, window, errors } = platformForPage();
-    const timers = manualTimers(platform);
+    const { window, errors } = platformForPage();
+    const timers = manualTimers(window);
     const outcomes: OneShotResult[] = [];
-    scriptJson(timers.platform, `${server.origin}/late`, 100, (outcome) => outcomes.push(outcome));
+    scriptJson(timers.platform, `${server.origin}/late`, (outcome) => outcomes.push(outcome), 100);
     await until(() => server.requests.at(-1)?.pathname === '/late');
     timers.fireAll();
-    assert.deepEqual(outcomes, [{ ok: false, failure: { type: 'network', detail: 'timed out' } }]);
+    assert.equal(outcomes.length, 1);
+    assert.equal(failureOf(outcomes[0]!).type, 'network');
     assert.equal(window.document.querySelectorAll('script').length, 0);
     await settle(300);
     assert.equal(outcomes.length, 1);
     assert.deepEqual(errors, []);
     assert.deepEqual(globalsOf(window), [], 'the late script removed the stand-in callback');
+  });
+});
+
+describe('scriptJson aborted', () => {
+  it('reports nothing once aborted, and a script arriving later throws nothing and cleans up', async () => {
+    const server = await serve((request, response) => {
+      const callback = new URL(request.url ?? '/', 'http://127.0.0.1').searchParams.get('callback') ?? '';
+      setTimeout(() => {
+        response.writeHead(200, { 'Content-Type': 'application/javascript; charset=utf-8' });
+        response.end(`/**/${callback}([1]);`);
+      }, 100);
+    });
+    try {
+      const scripted = scriptedPage({ url: 'http://app.test/' });
+      page = scripted;
+      const outcomes: OneShotResult[] = [];
+      const abort = scriptJson(browserPlatform(scripted.window), `${server.origin}/late`, (outcome) => outcomes.push(outcome));
+      await until(() => server.requests.length > 0);
+      abort();
+      await settle(300);
+      assert.deepEqual(outcomes, []);
+      assert.deepEqual(scripted.errors, []);
+      assert.deepEqual(Object.keys(scripted.window).filter((key) => key.startsWith('cometkit')), []);
+    } finally {
+      await server.close();
+    }
   });
 });

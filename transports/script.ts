@@ -1,0 +1,110 @@
+// The script upstream (PROTOCOL.md §6.2, §10): a page on another origin than the endpoint, without a
+// CORS grant, reaches it by `<script>` only, so its handshake and sends go as JSONP GETs, each URL
+// under 2,000 characters. jsonp and iframe bring it (`Transport.script`); an application without
+// them carries none of this.
+import type { Transport } from './types.ts';
+import type { OneShotResult } from './request.ts';
+import { failed } from './request.ts';
+import { callbackName, fail, malformed, requestFailed, setGlobal, withParams } from './shared.ts';
+import type { Platform } from '../src/platform.ts';
+
+/** Browsers and proxies all accept URLs under 2,000 characters (§6.2). */
+export const MAX_URL_LENGTH = 2000;
+
+/**
+ * One `<script>` answered with JSONP: adds `callback=NAME` to `url` and takes the value the script
+ * passes to that global. Works across origins without CORS. A script that fails to load (the
+ * status cannot be seen) is a `network` failure; one that loads without calling back is
+ * `malformed` (for example a JSON error body, which nosniff also keeps from running).
+ */
+export const scriptJson = (platform: Platform, url: string, done: (result: OneShotResult) => void, timeoutMs = 0): (() => void) => {
+  const { document, window } = platform as Required<Platform>;
+  const name = callbackName(platform);
+  const script = document.createElement('script');
+  let result: OneShotResult | undefined;
+  let ran = false; // the script ran or failed: nothing will call the global any more
+  const abort = () => {
+    platform.clearTimeout(timer);
+    script.onload = script.onerror = null;
+    script.remove();
+    // Removing a script element does not stop a download in progress, and a script that arrives
+    // later would throw on a missing global: leave it a stand-in that removes itself.
+    setGlobal(window, name, ran ? undefined : () => { setGlobal(window, name); });
+  };
+  const finish = (outcome: OneShotResult) => {
+    abort();
+    done(outcome);
+  };
+  setGlobal(window, name, (value: unknown) => {
+    ran = true;
+    result = { ok: true, value };
+  });
+  // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
+  script.onload = () => {
+    ran = true;
+    finish(result ?? failed(malformed('no callback')));
+  };
+  script.onerror = () => {
+    ran = true;
+    finish(failed(requestFailed()));
+  };
+  script.async = true;
+  script.src = withParams(url, { callback: name });
+  // Gives up like an XHR whose timeout passed (shared.ts): a network failure.
+  const timer = timeoutMs ? platform.setTimeout(() => { finish(failed(fail('network', 'timed out'))); }, timeoutMs) : undefined;
+  document.head.appendChild(script);
+  return abort;
+};
+
+/**
+ * How the connection sends its one-shot requests: the handshake (`url` as is) or a send of
+ * `messages`, a JSON array. Returns the function that aborts it.
+ */
+export type Upstream = (url: string, done: (result: OneShotResult) => void, messages?: string) => () => void;
+
+/** The upstream the connection uses when a script transport brings this module. */
+export interface ScriptRoute {
+  send: Upstream;
+  /** Whether the endpoint is reached by script now, so that only script transports qualify. */
+  readonly scriptOnly: boolean;
+  /** By script, the encoded characters a send's messages may take, so that its URL stays short enough. */
+  room(sendUrl: string): number | undefined;
+}
+
+/** Makes the route over the connection's XHR upstream (`xhr`). */
+export type ScriptUpstream = (platform: Platform, endpoint: string, transports: readonly Transport[], xhr: Upstream,
+  log: (message: string, detail?: unknown) => void, timeoutMs: number) => ScriptRoute;
+
+/** The script upstream over a given one-shot (tests pass a scripted one). */
+export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (platform, endpoint, transports, xhr, log, timeoutMs) => {
+  const page = platform.window?.location.origin.toLowerCase();
+  const origin = /^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0].toLowerCase();
+  const crossOrigin = !!page && !!origin && origin != page;
+  // Cross-origin without CORS, a page reaches the endpoint by script only (§10): so when only
+  // script transports are wanted or the engine has no XHR, or (see send) once an XHR handshake fails.
+  let scriptOnly = crossOrigin && (!platform.XMLHttpRequest || transports.every((transport) => transport.script));
+  const byScript: Upstream = (url, done, messages) =>
+    // The callback name scriptJson adds is unique; `t` is the protocol's cache buster all the same (§3.1).
+    request(platform, messages ? `${url}&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}` : url, done, timeoutMs);
+  return {
+    send(url, done, messages) {
+      if (scriptOnly) return byScript(url, done, messages);
+      let abort = xhr(url, (result) => {
+        if (!result.ok && result.failure.type == 'network' && crossOrigin && !messages) {
+          // A handshake that fails below HTTP most likely has no CORS grant: by script from now on.
+          log('upstream', 'script');
+          scriptOnly = true;
+          abort = byScript(url, done);
+        } else done(result);
+      }, messages);
+      return () => { abort(); };
+    },
+    get scriptOnly() {
+      return scriptOnly;
+    },
+    // 100: room for `&messages=`, the encoded brackets, `&t=` and the `&callback=NAME` scriptJson adds.
+    room: (sendUrl) => scriptOnly ? MAX_URL_LENGTH - sendUrl.length - 100 : undefined,
+  };
+};
+
+export const byScript = /*#__PURE__*/ scriptUpstream(scriptJson);
