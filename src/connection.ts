@@ -231,9 +231,11 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
    */
   function onFailure({ type, detail, status }: Failure, transport?: Transport, floorMs?: number) {
     if (!transport && isRefusal(status)) type = 'handshake-refused';
-    // Before a transport proved itself, a failure other than a network one hands over to the next
-    // candidate at once, in the same session, from the same since: nothing is lost.
-    const fallback = !!transport && type != 'network' && !confirmed() && negotiator.fail(type != 'http-status' && type != 'protocol');
+    // Before a transport proved itself, any failure hands over to the next candidate at once, in
+    // the same session, from the same since: nothing is lost. The handshake just got through, so
+    // even a network failure points at the transport (WebKit fails a multipart body that way);
+    // only failures that say something about the transport itself are remembered.
+    const fallback = !!transport && !confirmed() && negotiator.fail(type != 'network' && type != 'http-status' && type != 'protocol');
     const willRetry = fallback || (isRetried(type) && canRetry());
     emit('error', new CometError(type, detail, { transport: transport?.name ?? null, status, willRetry, code: status ? detail : undefined }));
     if (fallback) open();

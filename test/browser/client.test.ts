@@ -73,6 +73,12 @@ describe('CometClient', () => {
     });
   }
 
+  it('multipart then long-polling: WebKit finds out by probing that multipart fails and moves on', async () => {
+    const result = await roundTrip(env.sameOrigin, ['multipart', 'long-polling'], 10);
+    expect(result.received.map((message) => message.index)).to.deep.equal(Array.from({ length: 10 }, (_, index) => index + 1));
+    expect(result.transport).to.equal(isWebKit ? 'long-polling' : 'multipart');
+  });
+
   it('the negotiator picks a working transport by itself', async () => {
     const result = await roundTrip(env.sameOrigin, ALL, 10);
     expect(result.received).to.have.length(10);

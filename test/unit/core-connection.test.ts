@@ -48,6 +48,33 @@ describe('connection', () => {
     assert.match(platform.storageData.get('cometkit:http://page.test') ?? '', /"bad":\["eventsource"\]/);
   });
 
+  it('a stream that fails below HTTP before its first frame hands over to the next transport, without being marked bad', () => {
+    // WebKit ends a multipart/x-mixed-replace XHR with status 0, which reads as a network error.
+    const { platform, sse, poll, world } = streamingAndPolling();
+    world.subscribe('room/42');
+    platform.flush();
+    sse.last().end({ type: 'network', detail: 'failed' });
+    assert.equal(poll.exchanges.length, 1, 'the poll opened at once, without backoff');
+    assert.equal(poll.last().since, 0);
+    poll.last().deliver(frames.msg(1));
+    poll.last().end();
+    assert.deepEqual(world.received.map((message) => message.seq), [1]);
+    assert.deepEqual(world.of('transport').map((event) => event.reason), ['preferred', 'fallback']);
+    assert.doesNotMatch(platform.storageData.get('cometkit:http://page.test') ?? '', /"bad":\["eventsource"\]/);
+  });
+
+  it('a stream that proved itself and is then cut reconnects on the same transport', () => {
+    const { platform, sse, poll } = streamingAndPolling();
+    platform.flush();
+    sse.last().deliver(frames.open());
+    sse.last().end({ type: 'network', detail: 'cut' });
+    platform.advance(30000);
+    sse.last().end({ type: 'network', detail: 'refused' });
+    platform.advance(30000);
+    assert.equal(poll.exchanges.length, 0);
+    assert.equal(sse.exchanges.length, 3);
+  });
+
   it('remembers the transport that worked, and goes straight to it next time', () => {
     const platform = fakePlatform();
     const sse = fakeTransport(platform, 'eventsource');
