@@ -6,20 +6,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { SessionClient, endpointPath, eventually, startServer, type TestServer } from './support.ts';
+import { seededRandom } from '../support/seeded-random.mjs';
 
 const seed = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
 const requestCount = Number(process.env.FUZZ_REQUESTS ?? 10_000);
 const concurrency = 32;
 
-/** mulberry32: a small seeded PRNG, so a seed reproduces a run. */
-function prng(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const options = {
   maxSessions: 64,
@@ -218,8 +210,8 @@ void test(`the server survives ${requestCount} random and mutated requests (seed
   t.after(() => server.stop());
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency * 2 });
   t.after(() => agent.destroy());
-  const generator = new Generator(prng(seed));
-  const random = prng(seed ^ 0x5bd1e995);
+  const generator = new Generator(seededRandom(seed));
+  const random = seededRandom(seed ^ 0x5bd1e995);
   const failures: string[] = [];
   const statuses = new Map<number | undefined, number>();
   let issued = 0;

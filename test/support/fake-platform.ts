@@ -7,6 +7,7 @@ import type { KeyValueStorage, Platform, TimerHandle } from '../../src/platform.
 import type { OneShotResult } from '../../transports/request.ts';
 import { scriptUpstream } from '../../transports/script.ts';
 import type { Transport, TransportFailure, TransportListener, TransportName } from '../../transports/types.ts';
+import { seededRandom } from './seeded-random.mjs';
 
 interface Timer {
   id: number;
@@ -26,16 +27,6 @@ export interface FakePlatform extends Platform {
   inFlight: number;
   peakInFlight: number;
   fire(target: 'window' | 'document', type: string, init?: Record<string, unknown>): void;
-}
-
-/** mulberry32: a small seeded generator, so a "random" test run is the same every time. */
-export function seededRandom(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let value = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Until `fakeOneShot` installs a scripted one, an XHR that never answers. */

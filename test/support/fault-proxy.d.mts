@@ -11,6 +11,5 @@ export interface FaultProxy {
   openConnections(): number;
   close(): Promise<void>;
 }
-export function seededRandom(seed: number): () => number;
 export function responseSplitter(onResponse: (response: Buffer) => void): { push(bytes: Buffer): void; end(): void };
 export function startFaultProxy(options: { targetPort: number; targetHost?: string; seed?: number; chaosCutMs?: [number, number]; chaosCutBytes?: [number, number] }): Promise<FaultProxy>;

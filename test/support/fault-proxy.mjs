@@ -16,18 +16,8 @@
 // It is HTTP-aware only as far as `buffer` needs: finding where each response ends.
 
 import { createServer, connect } from 'node:net';
+import { seededRandom } from './seeded-random.mjs';
 
-/** mulberry32: small, seeded, good enough to make faults reproducible. */
-export function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Splits a stream of HTTP/1.1 response bytes into whole responses. Handles Content-Length,

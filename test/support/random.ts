@@ -1,15 +1,6 @@
 // A seeded pseudo-random generator (mulberry32), so that "random" test inputs are the same on
 // every run and a failure can be replayed.
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './seeded-random.mjs';
 
 /** The successive texts an XHR's responseText goes through when `text` arrives cut at `cuts`. */
 export function growing(text: string, cuts: readonly number[]): string[] {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { backoffDelay } from '../../src/backoff.ts';
-import { seededRandom } from '../support/fake-platform.ts';
+import { seededRandom } from '../support/seeded-random.mjs';
 
 const policy = { initialDelayMs: 1000, maxDelayMs: 30000 };
 
