@@ -3,9 +3,8 @@
 // cross origin; and never more than two requests in flight for the client's session.
 import { expect } from 'chai';
 import { CometClient, type CometError, type TransportName } from '../../src/index.ts';
-import { fixtureEnv, publish, waitFor, type FixtureEnv } from './support.ts';
+import { fixtureEnv, isWebKit, publish, waitFor, type FixtureEnv } from './support.ts';
 
-const isWebKit = navigator.userAgent.includes('AppleWebKit') && !/Chrome|Chromium/.test(navigator.userAgent);
 const ALL: TransportName[] = ['eventsource', 'xhr-streaming', 'multipart', 'iframe', 'long-polling', 'jsonp'];
 
 interface Received { channel: string; seq: number; index: number }

@@ -5,10 +5,8 @@
 // Each test has a proxy of its own: the runner drives two engines at once.
 import { expect } from 'chai';
 import { CometClient, type CometClientOptions, type CometError, type GapEvent, type TransportName } from '../../src/index.ts';
-import { FaultProxy, fixtureEnv, inspectProxied, publishProxied, sequenceProblems, sleep, waitFor } from './support.ts';
+import { FaultProxy, inspectProxied, isWebKit, publishProxied, sequenceProblems, sleep, waitFor } from './support.ts';
 
-// Test code may name the engine to state what was measured in it; the library never does.
-const isWebKit = navigator.userAgent.includes('AppleWebKit') && !/Chrome|Chromium/.test(navigator.userAgent);
 const engine = navigator.userAgent.includes('Firefox') ? 'firefox' : isWebKit ? 'webkit' : 'chromium';
 const ALL: TransportName[] = ['eventsource', 'xhr-streaming', 'multipart', 'iframe', 'long-polling', 'jsonp'];
 const POLLING: TransportName[] = ['long-polling', 'jsonp'];
@@ -110,24 +108,8 @@ describe(`CometClient through a fault proxy (${engine})`, () => {
 
   const transports = ALL.filter((name) => !(isWebKit && name === 'multipart'));
 
-  if (isWebKit) {
-    // Measured, not assumed: WebKit cannot read a multipart body (BROWSERS.md), so multipart has
-    // no fault run there; forcing it alone must end in a typed error rather than hang or pretend.
-    it('multipart forced alone reports a typed error in WebKit', async () => {
-      const { proxied } = await fixtureEnv();
-      const client = new CometClient(proxied, { transports: ['multipart'], probeTimeoutMs: 2000, reconnect: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 } });
-      const errors: CometError[] = [];
-      client.on('error', (error) => errors.push(error));
-      client.subscribe('webkit-multipart', () => undefined);
-      try {
-        await waitFor(() => errors.length > 0, 'a typed error');
-      } finally {
-        client.close();
-      }
-      console.log(`[faults] webkit multipart forced alone: ${errorSummary(errors.map((error) => ({ error })))}`);
-      expect(errors[0]?.transport).to.equal('multipart');
-    });
-  }
+  // WebKit cannot read a multipart body at all (BROWSERS.md): client.test.ts checks that forcing
+  // it there ends in a typed error; there is no fault run to make.
 
   describe('chaos: every connection cut at a random moment', () => {
     const BURSTS = 20;

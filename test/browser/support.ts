@@ -1,6 +1,12 @@
 // Helpers the browser suites share: where the fixture server is, the raw protocol calls a
 // transport-level test needs, and waiting on a condition with a generous bound.
 
+/**
+ * Test code may name the engine to state what was measured in it (WebKit cannot read multipart
+ * bodies); the library never does.
+ */
+export const isWebKit = navigator.userAgent.includes('AppleWebKit') && !/Chrome|Chromium/.test(navigator.userAgent);
+
 export interface FixtureEnv {
   /** The reference server mounted in the test runner's own origin. */
   sameOrigin: string;

@@ -10,12 +10,10 @@ import { longPolling } from '../../transports/long-polling.ts';
 import { jsonp } from '../../transports/jsonp.ts';
 import { browserPlatform } from '../../src/platform.ts';
 import type { Transport, TransportFailure } from '../../transports/types.ts';
-import { fixtureEnv, handshake, publish, send, waitFor } from './support.ts';
+import { fixtureEnv, handshake, isWebKit, publish, send, waitFor } from './support.ts';
 
 type Frame = Record<string, unknown>;
 
-// Test code may name the engine to state what was measured in it; the library never does.
-const isWebKit = navigator.userAgent.includes('AppleWebKit') && !/Chrome|Chromium/.test(navigator.userAgent);
 
 interface Run {
   values: Frame[];
