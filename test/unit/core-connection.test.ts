@@ -296,7 +296,7 @@ describe('connection', () => {
     assert.equal(jsonp.last().url.origin, 'http://push.test');
   });
 
-  it('cross-origin, an XHR handshake that fails below HTTP (no CORS) is retried by script', () => {
+  it('cross-origin, a fetch handshake that fails below HTTP (no CORS) is retried by script', () => {
     const platform = fakePlatform();
     const sse = fakeTransport(platform, 'eventsource');
     const jsonp = fakeTransport(platform, 'jsonp');
@@ -304,11 +304,11 @@ describe('connection', () => {
       platform,
       transports: [sse, jsonp],
       endpoint: 'http://push.test/comet',
-      respond: { handshake: (request) => (request.via === 'xhr' ? { ok: false, failure: { type: 'network', detail: 'cors' } } : handshakeAnswer()) },
+      respond: { handshake: (request) => (request.via === 'fetch' ? { ok: false, failure: { type: 'network', detail: 'cors' } } : handshakeAnswer()) },
     });
     platform.flush();
     platform.flush();
-    assert.deepEqual(world.handshakes().map((request) => request.via), ['xhr', 'script']);
+    assert.deepEqual(world.handshakes().map((request) => request.via), ['fetch', 'script']);
     assert.equal(sse.exchanges.length, 0);
     assert.equal(jsonp.exchanges.length, 1);
   });
