@@ -10,6 +10,9 @@ import type { Platform } from '../src/platform.ts';
 /** Browsers and proxies all accept URLs under 2,000 characters (§6.2). */
 export const MAX_URL_LENGTH = 2000;
 
+/** What `&callback=NAME` (callbackName in shared.ts) may add to a URL. */
+const CALLBACK_ROOM = 40;
+
 /**
  * One `<script>` answered with JSONP: adds `callback=NAME` to `url` and takes the value the script
  * passes to that global. Works across origins without CORS. A script that fails to load (the
@@ -82,9 +85,18 @@ export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (p
   // Cross-origin without CORS, a page reaches the endpoint by script only (§10): so when only
   // script transports are wanted or the engine has no fetch, or (see send) once a fetch handshake fails.
   let scriptOnly = crossOrigin && (!platform.fetch || transports.every((transport) => transport.script));
-  const byScript: Upstream = (url, done, messages) =>
+  const byScript: Upstream = (url, done, messages) => {
     // The callback name scriptJson adds is unique; `t` is the protocol's cache buster all the same (§3.1).
-    request(platform, messages ? `${url}&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}` : url, done, timeoutMs);
+    if (messages) url += `&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}`;
+    // A send too long for a URL even with the `&callback=NAME` to come is refused as such, at once:
+    // loading it would fail below HTTP again and again. `batchMessages` splits batches before that
+    // (see room); without it, one large message gets here.
+    if (url.length + CALLBACK_ROOM > MAX_URL_LENGTH) {
+      done(fail('http-status', 'too-large', 414));
+      return () => undefined;
+    }
+    return request(platform, url, done, timeoutMs);
+  };
   return {
     send(url, done, messages) {
       if (scriptOnly) return byScript(url, done, messages);

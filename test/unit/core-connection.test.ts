@@ -284,7 +284,7 @@ describe('connection', () => {
     assert.deepEqual(world.of('error').map((error) => error.willRetry), [true, true, true, false]);
   });
 
-  it('cross-origin with only script transports, handshakes and sends by script (GET), never XHR', () => {
+  it('cross-origin with only script transports, handshakes and sends by script (GET), never fetch', () => {
     const platform = fakePlatform();
     const jsonp = fakeTransport(platform, 'jsonp');
     const world = harness({ platform, transports: [jsonp], endpoint: 'http://push.test/comet' });
@@ -294,6 +294,20 @@ describe('connection', () => {
     assert.deepEqual(world.io.requests.map((request) => [request.kind, request.via]), [['handshake', 'script'], ['send', 'script']]);
     assert.equal(world.client.state, 'open');
     assert.equal(jsonp.last().url.origin, 'http://push.test');
+  });
+
+  it('by script without batching (one message per request), a message too long for any URL is refused as too-large, and the next goes on', async () => {
+    const platform = fakePlatform();
+    const jsonp = fakeTransport(platform, 'jsonp');
+    const world = harness({ platform, transports: [jsonp], endpoint: 'http://push.test/comet', options: { batching: undefined } });
+    const big = world.client.publish('room/42', 'x'.repeat(2000));
+    const small = world.client.publish('room/42', 'small');
+    platform.flush();
+    platform.flush();
+    await assert.rejects(big, (error) => error instanceof CometError && error.type === 'publish-refused' && error.code === 'too-large' && error.status === 414);
+    await small;
+    assert.deepEqual(world.sends().map((request) => request.messages.map((message) => [message.id, message.data])), [[[1, 'small']]]);
+    assert.ok(world.sends().every((request) => request.url.href.length <= 2000));
   });
 
   it('cross-origin, a fetch handshake that fails below HTTP (no CORS) is retried by script', () => {
