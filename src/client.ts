@@ -1,6 +1,9 @@
 // `CometClient`: the core with the six built-in transports, chosen by name, the full negotiator
-// (memory per origin, reprobes) and one connection per endpoint for all clients of the page.
+// (memory per origin, reprobes), batched sends, the page's lifecycle events and one connection per
+// endpoint for all clients of the page.
+import { batchMessages } from './batching.ts';
 import { CometClientCore, type CometClientCoreOptions } from './core.ts';
+import { pageLifecycle } from './lifecycle.ts';
 import { createNegotiator } from './negotiator.ts';
 import { sharedConnections } from './pool.ts';
 import { eventsource } from '../transports/eventsource.ts';
@@ -13,7 +16,7 @@ import type { Transport, TransportName } from '../transports/types.ts';
 
 const builtIn: readonly Transport[] = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
 
-export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports' | 'negotiator' | 'connect'> {
+export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports' | 'negotiator' | 'connect' | 'batching' | 'lifecycle'> {
   /**
    * The transports to use, by name, in order of preference. Those the server does not offer or the
    * engine cannot run are skipped; the first that proves itself is used. Leave out a transport
@@ -30,6 +33,8 @@ export class CometClient extends CometClientCore {
       ...options,
       transports: names ? builtIn.filter((transport) => names.includes(transport.name)).sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)) : builtIn,
       negotiator: createNegotiator,
+      batching: batchMessages,
+      lifecycle: pageLifecycle,
       connect: sharedConnections,
     });
   }

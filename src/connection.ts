@@ -9,11 +9,11 @@ import { backoffDelay } from './backoff.ts';
 import { invoke } from './emitter.ts';
 import { CometError, closedError, isRefusal, isRetried, listenerError, type CometErrorType } from './errors.ts';
 import { inOrder } from './negotiator.ts';
-import { createOutbox, type OutboxItem } from './outbox.ts';
-import { check, handshakeDefaults, messageBody, retryAfter, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
-import type { CometState, ConnectionFactory, EventSink, MessageHandler, StateReason } from './types.ts';
+import { createOutbox, oneByOne, type OutboxItem } from './outbox.ts';
+import { check, handshakeDefaults, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
+import type { CometState, ConnectionFactory, MessageHandler, StateReason } from './types.ts';
 import { createWatchdog } from './watchdog.ts';
-import { xhrJson, type OneShotResult } from '../transports/request.ts';
+import { fetchJson, type OneShotDone } from '../transports/request.ts';
 import type { ScriptRoute, Upstream } from '../transports/script.ts';
 import { fail } from '../transports/shared.ts';
 import type { Transport, TransportExchange, TransportFailure } from '../transports/types.ts';
@@ -25,12 +25,12 @@ type Failure = Omit<TransportFailure, 'type'> & { type: CometErrorType };
 
 export const createConnection: ConnectionFactory = (endpoint, options, events) => {
   const { platform, logger: log, transports, reconnect: policy = {}, withCredentials = false, headers = {} } = options;
-  const { window, document } = platform;
   const { emit } = events;
   const { maxAttempts = Infinity, maxElapsedMs = Infinity } = policy;
   const sendTimeoutMs = options.sendTimeoutMs ?? 15000;
-  /** The handlers per channel, each with where its errors go; a channel is subscribed on the server while it has one. */
-  const channels = new Map<string, { handler: MessageHandler; sink: EventSink }[]>();
+  const batching = options.batching ?? oneByOne;
+  /** The subscribers per channel, in order; a channel is subscribed on the server while it has one. */
+  const channels = new Map<string, Set<MessageHandler>>();
 
   let state: CometState = 'connecting';
   let session: Handshake | undefined;
@@ -59,18 +59,18 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
   const tolerance = () => options.heartbeatToleranceMs ?? (options.heartbeatToleranceFactor ?? 2) * heartbeatMs;
   const sendUrl = () => `${endpoint}/send?session=${session?.session}`;
 
-  const xhr: Upstream = (url, done, messages) =>
-    xhrJson(platform, { url, method: 'POST', body: messages && `{"messages":${messages}}`, withCredentials, headers, timeoutMs: sendTimeoutMs }, done);
-  /** A script transport (jsonp, iframe) brings the route that goes by script where XHR cannot. */
+  const direct: Upstream = (url, done, messages) =>
+    fetchJson(platform, { url, body: messages && `{"messages":${messages}}`, withCredentials, headers, timeoutMs: sendTimeoutMs }, done);
+  /** A script transport (jsonp, iframe) brings the route that goes by script where fetch cannot. */
   const upstream: Partial<ScriptRoute> & Pick<ScriptRoute, 'send'> =
-    transports.find((transport) => transport.script)?.script?.(platform, endpoint, transports, xhr, log, sendTimeoutMs) ?? { send: xhr };
+    transports.find((transport) => transport.script)?.script?.(platform, endpoint, transports, direct, log, sendTimeoutMs) ?? { send: direct };
 
   /** A one-shot request (the handshake, or a send). One that cannot even start fails like any other. */
-  function oneShot(url: string, done: (result: OneShotResult) => void, messages?: string) {
+  function oneShot(url: string, done: OneShotDone, messages?: string) {
     try {
       return upstream.send(url, done, messages);
     } catch (error) {
-      done({ ok: false, failure: fail('unsupported', String(error)) });
+      done(fail('unsupported', String(error)));
       return () => undefined;
     }
   }
@@ -82,6 +82,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     delay,
     expired,
     (error) => { emit('error', error); },
+    batching,
   );
 
   function transition(next: CometState, reason: StateReason) {
@@ -92,12 +93,12 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     if (next == 'closed') emit('close', { reason });
   }
 
-  /** Ends the downstream request (or handshake) and its timers; later continuations of it are stale. */
-  function stop() {
+  /** Ends the downstream request (or handshake) and, unless `keepTimer`, its timer; later continuations of it are stale. */
+  function stop(keepTimer?: boolean) {
     run++;
     down?.close();
     down = undefined;
-    stopTimer();
+    if (!keepTimer) stopTimer();
   }
 
   const connect = () => { (session ? open : handshake)(); };
@@ -107,8 +108,8 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     pause();
     const mine = run;
     // The one-shot request gives up by itself after sendTimeoutMs.
-    const abort = oneShot(`${endpoint}/handshake?v=1&t=${bust()}`, (result) => {
-      const answer = result.ok ? check({ ...handshakeDefaults, ...result.value as object }) : undefined;
+    const abort = oneShot(`${endpoint}/handshake?v=1&t=${bust()}`, (failure, value) => {
+      const answer = failure ? undefined : check({ ...handshakeDefaults, ...value as object });
       if (answer?.type == 'handshake') {
         session = answer;
         since = answer.seq;
@@ -121,7 +122,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
         // A poll holds until there is data: for polling, the server's answer is proof enough.
         if (!transport.streaming) transition('open', 'handshake');
         open();
-      } else onFailure(result.ok ? fail('protocol', 'not a handshake') : result.failure, undefined, retryAfter(result));
+      } else onFailure(failure ?? fail('protocol', 'not a handshake'));
     });
     if (mine == run) down = { close: abort };
   }
@@ -158,7 +159,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
 
   /** A new request that follows a planned end (a poll's answer, a recycle): no backoff. */
   function planned() {
-    negotiator.next();
+    negotiator.next?.();
     open();
   }
 
@@ -184,9 +185,9 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
         // §5.1: a seq at or below the highest processed is a duplicate.
         if (seq > since) {
           since = seq;
-          // Each handler once, in order; one that throws is reported to its own client only.
-          for (const { handler, sink } of channels.get(channel)?.slice() ?? []) {
-            invoke(handler, (error) => { sink('error', listenerError(error)); }, data, { channel, seq });
+          // Each handler once, in order; one that throws is reported, and the others still get it.
+          for (const handler of [...channels.get(channel) ?? []]) {
+            invoke(handler, (error) => { emit('error', listenerError(error)); }, data, { channel, seq });
           }
         }
       } else if (frame.type == 'gap') {
@@ -208,9 +209,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     else {
       // 'none': this request is stale, a newer one serves the session (§8.3). Drop it without
       // reconnecting; the watchdog stays armed, so if nothing serves us after all, we come back.
-      run++;
-      down?.close();
-      down = undefined;
+      stop(true);
     }
   }
 
@@ -229,17 +228,16 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
    * checks: reported as a typed error, then a fallback, a retry or the end. One-shot requests give
    * the server's error code as the `detail` (transports/request.ts).
    */
-  function onFailure({ type, detail, status }: Failure, transport?: Transport, floorMs?: number) {
+  function onFailure({ type, detail, status, retryMs }: Failure, transport?: Transport) {
     if (!transport && isRefusal(status)) type = 'handshake-refused';
     // Before a transport proved itself, any failure hands over to the next candidate at once, in
     // the same session, from the same since: nothing is lost. The handshake just got through, so
-    // even a network failure points at the transport (WebKit fails a multipart body that way);
-    // only failures that say something about the transport itself are remembered.
-    const fallback = !!transport && !confirmed() && negotiator.fail(type != 'network' && type != 'http-status' && type != 'protocol');
+    // even a network failure points at the transport (WebKit fails a multipart body that way).
+    const fallback = !!transport && negotiator.fail(type);
     const willRetry = fallback || (isRetried(type) && canRetry());
     emit('error', new CometError(type, detail, { transport: transport?.name ?? null, status, willRetry, code: status ? detail : undefined }));
     if (fallback) open();
-    else if (willRetry) retry(type, floorMs);
+    else if (willRetry) retry(type, retryMs);
     else shutdown(type == 'handshake-refused' ? type : 'gave-up');
   }
 
@@ -254,29 +252,24 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
   }
 
   // Back online, or back from the back-forward cache: reconnect at once instead of waiting out a
-  // backoff; a page restored from that cache had its connections cut.
+  // backoff; a page restored from that cache had its connections cut. Heard through
+  // `options.lifecycle` (lifecycle.ts), which removes its listeners when the connection closes.
   const wake = (event: Event) => {
-    if (state == 'closed') return;
     // Reconnecting with no request in flight: waiting out a backoff.
     if ((state == 'reconnecting' && !down) || (event as PageTransitionEvent).persisted) connect();
     else checkLiveness();
   };
-  const listen = (method: 'addEventListener' | 'removeEventListener') => {
-    window?.[method]('online', wake);
-    window?.[method]('pageshow', wake);
-    document?.[method]('visibilitychange', checkLiveness);
-  };
-  listen('addEventListener');
+  const unlisten = options.lifecycle?.(platform, wake, checkLiveness);
 
   function shutdown(reason: StateReason) {
     transition('closed', reason);
     stop();
     closeOutbox(closedError(reason));
-    listen('removeEventListener');
+    unlisten?.();
   }
 
   const item = (type: OutboxItem['type'], channel: string, settle: OutboxItem['settle'], data?: unknown): OutboxItem =>
-    ({ type, body: messageBody(type, channel, data), settle });
+    ({ type, body: batching.body(type, channel, data), settle });
 
   /** An (un)subscribe. A refused subscription is forgotten, so that a later subscribe asks again. */
   const tell = (type: 'subscribe' | 'unsubscribe', channel: string) => item(type, channel, (error) => {
@@ -300,30 +293,27 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     get transport() {
       return state == 'closed' ? null : current()?.name ?? null;
     },
-    subscribe(channel, handler, sink = emit) {
-      const subscriber = { handler, sink };
-      const list = channels.get(channel);
-      if (list) list.push(subscriber);
-      else {
-        channels.set(channel, [subscriber]);
+    subscribe<Data>(channel: string, handler: MessageHandler<Data>) {
+      // A function of its own per call: the same handler subscribed twice is two subscriptions.
+      const subscriber: MessageHandler = (data, message) => { handler(data as Data, message); };
+      let subscribers = channels.get(channel);
+      if (!subscribers) {
+        channels.set(channel, subscribers = new Set());
         queue(tell('subscribe', channel));
       }
+      subscribers.add(subscriber);
       return {
         // A second call, or one after the channel was refused, finds nothing to remove.
         unsubscribe() {
-          const list = channels.get(channel) ?? [];
-          const index = list.indexOf(subscriber);
-          if (index < 0) return;
-          // In place: delivery walks a copy.
-          list.splice(index, 1);
-          if (!list.length) {
+          const subscribed = channels.get(channel);
+          if (subscribed?.delete(subscriber) && !subscribed.size) {
             channels.delete(channel);
             queue(tell('unsubscribe', channel));
           }
         },
       };
     },
-    // Data that cannot be sent makes messageBody throw: the promise rejects with that error.
+    // Data that batching.body cannot send makes it throw: the promise rejects with that error.
     publish: (channel, data) => new Promise<void>((resolve, reject) => {
       queue(item('publish', channel, (error) => { if (error) reject(error); else resolve(); }, data));
     }),

@@ -3,7 +3,7 @@
 // the six built-in transports by name. A client opens its own connection, or with
 // `connect: sharedConnections` (pool.ts) shares one per endpoint with the other clients of the page.
 import { createConnection, type Client, type CometEvents, type CometState, type MessageHandler, type Subscription } from './connection.ts';
-import { clientEvents } from './emitter.ts';
+import { createEmitter } from './emitter.ts';
 import { listenerError } from './errors.ts';
 import type { CometClientCoreOptions } from './types.ts';
 import type { TransportName } from '../transports/types.ts';
@@ -26,8 +26,13 @@ export class CometClientCore implements Client {
    */
   constructor(url: string, options: CometClientCoreOptions) {
     const logger = options.logger ?? (() => undefined);
-    const connection = (options.connect ?? createConnection)(url.replace(/\/+$/, ''), { ...options, platform: options.platform ?? globalThis, logger },
-      clientEvents<CometEvents>(logger, listenerError));
+    // A listener that throws is logged and reported as the client's `error` event (an `error`
+    // listener that throws is only logged: reporting it as an error would loop).
+    const events = createEmitter<CometEvents>((error, type) => {
+      logger('listener threw', error);
+      if (type != 'error') events.emit('error', listenerError(error));
+    });
+    const connection = (options.connect ?? createConnection)(url.replace(/\/+$/, ''), { ...options, platform: options.platform ?? globalThis, logger }, events);
     return Object.setPrototypeOf(connection, new.target.prototype) as CometClientCore;
   }
 }

@@ -34,18 +34,3 @@ export function createEmitter<Events>(report: (error: unknown, type: keyof Event
     },
   };
 }
-
-/**
- * A client's events. A listener that throws is logged and reported as the client's `error` event
- * (an `error` listener that throws is only logged: reporting it as an error would loop).
- */
-export function clientEvents<Events extends { error: unknown }>(
-  logger: (message: string, detail?: unknown) => void,
-  listenerError: (cause: unknown) => Events['error'],
-): Emitter<Events> {
-  const events = createEmitter<Events>((error, type) => {
-    logger('listener threw', error);
-    if (type != 'error') events.emit('error', listenerError(error));
-  });
-  return events;
-}

@@ -8,6 +8,9 @@ export { createNegotiator, inOrder, type TransportReason, type Negotiator, type 
 export { browserPlatform, type Platform, type KeyValueStorage } from './platform.ts';
 export { createConnection, type ConnectionFactory } from './connection.ts';
 export { sharedConnections } from './pool.ts';
+export { oneByOne, type Batching, type OutboxItem, type OutboxLimits } from './outbox.ts';
+export { batchMessages } from './batching.ts';
+export { pageLifecycle, type Lifecycle } from './lifecycle.ts';
 export type { Transport, TransportName, TransportFailure } from '../transports/types.ts';
 export { eventsource } from '../transports/eventsource.ts';
 export { xhrStreaming } from '../transports/xhr-streaming.ts';

@@ -5,6 +5,7 @@
 // and what failed its probe is remembered per endpoint origin, so the next page skips known
 // failures. After falling back, a better transport is probed again now and then, always in place
 // of the current request, never beside it. The connection drives it; this module does no I/O.
+import type { CometErrorType } from './errors.ts';
 import type { Platform } from './platform.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
@@ -28,12 +29,12 @@ export interface Negotiator {
   confirmed: () => boolean;
   confirm(): void;
   /**
-   * The current transport failed before proving itself. Returns whether another one is to be
-   * tried at once. `remember`: the failure is evidence against the transport (not a network one).
+   * The current transport failed, with an error of `type`. Returns whether another one is to be
+   * tried at once: only while the transport has not proven itself.
    */
-  fail(remember: boolean): boolean;
+  fail(type: CometErrorType): boolean;
   /** Called before a planned new request (a poll, a recycle): switches to a reprobe when one is due. */
-  next(): void;
+  next?(): void;
 }
 
 /** The signature of both choosers below, so the connection takes either. */
@@ -55,10 +56,11 @@ const candidatesFor = (platform: Platform, preference: readonly Transport[], off
 
 /**
  * The chooser `CometClientCore` uses unless given `createNegotiator`: the candidates in preference
- * order, each probed, a failed one handing over to the next; no memory and no reprobe, which only
- * pay with several transports (an app with one transport does not carry them).
+ * order, each probed, a failed one handing over to the next; no memory, no reprobe and no trace in
+ * the logger (the `transport` events tell each choice), which only pay with several transports (an
+ * app with one transport does not carry them).
  */
-export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _reprobeMs, chose, log) => {
+export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _reprobeMs, chose) => {
   let candidates: Transport[] = [];
   let index = 0;
   /** The transport that proved itself (in this session or the one before). */
@@ -71,7 +73,6 @@ export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _rep
   return {
     start(offered, scriptOnly) {
       candidates = candidatesFor(platform, preference, offered, scriptOnly);
-      log('candidates', candidates.map((transport) => transport.name));
       index = (candidates as unknown[]).indexOf(working);
       if (index < 0) choose(0, 'preferred');
     },
@@ -81,7 +82,6 @@ export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _rep
       working = current();
     },
     fail: () => current() != working && index + 1 < candidates.length && (choose(index + 1, 'fallback'), true),
-    next: () => undefined,
   };
 };
 
@@ -149,11 +149,13 @@ export const createNegotiator: NegotiatorFactory = (platform, endpoint, preferen
       reprobeAt = platform.Date.now() + reprobeDelayMs;
       store(transport.name, true);
     },
-    fail(remember) {
+    fail(type) {
       const transport = candidates[index];
       if (!transport || index == working) return false;
       log('failed', transport.name);
-      if (remember) store(transport.name);
+      // Only a failure that says something about the transport itself is remembered: a network
+      // one, an error status or an answer out of protocol may come from elsewhere.
+      if (type != 'network' && type != 'http-status' && type != 'protocol') store(transport.name);
       if (working > index) {
         // Each failed reprobe doubles the wait before the next one.
         reprobeAt = platform.Date.now() + (reprobeDelayMs *= 2);

@@ -1,15 +1,18 @@
 // The upstream queue (PROTOCOL.md §6): messages are numbered 1, 2, 3... per session as they enter a
-// batch; exactly one send is in flight; a failed send is retried with the same batch and the same
+// request; exactly one send is in flight; a failed send is retried with the same batch and the same
 // ids until an answer acknowledges them (the server de-duplicates, §6.3), so each message is
-// applied once and in order. A new session (re-handshake) renumbers what is not acknowledged.
+// applied once and in order. A new session (re-handshake) renumbers what is not acknowledged. By
+// default each request carries one message; `batchMessages` (batching.ts) gathers them into batches.
 import { CometError, isRefusal } from './errors.ts';
-import { check, retryAfter, type UpstreamMessage } from './protocol.ts';
+import { check, type UpstreamMessage } from './protocol.ts';
 import type { Platform, TimerHandle } from './platform.ts';
-import type { OneShotResult } from '../transports/request.ts';
+import type { OneShotDone } from '../transports/request.ts';
+import { fail } from '../transports/shared.ts';
+import type { TransportFailure } from '../transports/types.ts';
 
 export interface OutboxItem {
   readonly type: UpstreamMessage['type'];
-  /** The message serialised without its id (see `messageBody`). */
+  /** The message serialised without its id (`Batching.body`). */
   readonly body: string;
   /** Called once: without an error when acknowledged, with one when refused or closed. */
   readonly settle: (error?: CometError) => void;
@@ -23,6 +26,31 @@ export interface OutboxLimits {
 }
 
 /**
+ * How the outbox forms its requests (`CometClientCoreOptions.batching`): the default, `oneByOne`,
+ * sends one message per request; `batchMessages` (batching.ts) gathers many.
+ */
+export interface Batching {
+  /** Serialises one message without its `id`; may throw the error its publish rejects with. */
+  readonly body: (type: UpstreamMessage['type'], channel: string, data?: unknown) => string;
+  /**
+   * The messages of the next request, numbered from `base`, as the members of a JSON array, and
+   * how many of the first items they are (0: nothing to send). Settles, with `refuse`, the first
+   * items that no request can carry. `solo`: when not 0, one message only (isolating a refusal).
+   */
+  readonly batch: (items: OutboxItem[], base: number, limits: OutboxLimits, solo: number) => [json: string, count: number];
+}
+
+/**
+ * One message per request: what `CometClientCore` does by default. The server checks the data
+ * (§6.2): data it cannot take is refused (`bad-json`, `forbidden-key`, `message-too-large`), and
+ * data with no JSON form (a cycle, a BigInt) rejects the publish with the serialiser's error.
+ */
+export const oneByOne: Batching = {
+  body: (type, channel, data) => `"type":"${type}","channel":${JSON.stringify(channel)}${type == 'publish' ? ',"data":' + JSON.stringify(data) : ''}`,
+  batch: (items, base) => [`{"id":${base},${items[0]?.body}}`, items.length && 1],
+};
+
+/**
  * `push`, `pause` (stops sending, the in-flight request aborted, until `renew`; the messages keep
  * their ids), `renew` (a new session: ids restart at 1, the given subscriptions go first, queued
  * (un)subscribes are dropped) and `close`. A tuple: the bundle carries no member names.
@@ -34,7 +62,7 @@ export type Outbox = readonly [
   close: (error: CometError) => void,
 ];
 
-const refuse = (item: OutboxItem | undefined, code: string, status?: number) => {
+export const refuse = (item: OutboxItem | undefined, code: string, status?: number): void => {
   item?.settle(new CometError(item.type == 'publish' ? 'publish-refused' : 'subscribe-refused', code, { code, status }));
 };
 
@@ -44,14 +72,16 @@ const refuse = (item: OutboxItem | undefined, code: string, status?: number) => 
  * @param retryDelayMs the wait before retry `attempt`, at least `floorMs` (the server's `retryMs` of a 429)
  * @param expired the answer says the session is gone: re-handshake, then `renew`
  * @param report a send failed and will be retried
+ * @param batching how requests are formed
  */
 export function createOutbox(
   platform: Platform,
-  send: (messages: string, done: (result: OneShotResult) => void) => () => void,
+  send: (messages: string, done: OneShotDone) => () => void,
   limits: () => OutboxLimits | undefined,
   retryDelayMs: (attempt: number, floorMs?: number) => number,
   expired: () => void,
   report: (error: CometError) => void,
+  { batch }: Batching,
 ): Outbox {
   /**
    * The messages not yet settled, in order. Ids are implicit: the first has id `base`, the next
@@ -84,39 +114,23 @@ export function createOutbox(
   function flush() {
     const session = limits();
     if (abort || timer !== undefined || !session) return;
-    const { maxBatchMessages, maxBodyBytes, urlRoom } = session;
-    // 16: `{"messages":[]}` around a POST body.
-    const budget = urlRoom ?? maxBodyBytes - 16;
-    let json = '';
-    let used = 0;
-    let count = 0;
-    for (let item; count < (solo ? 1 : maxBatchMessages) && (item = items[count]);) {
-      const encoded = `{"id":${base + count},${item.body}}`;
-      const escaped = encodeURIComponent(encoded);
-      // A POST counts UTF-8 bytes; a GET counts the percent-encoded characters. 3: the separating comma.
-      const size = 3 + (urlRoom ? escaped : escaped.replace(/%../g, '-')).length;
-      if (used + size <= budget) {
-        used += size;
-        json += (count++ ? ',' : '') + encoded;
-      } else if (count) break;
-      else refuse(items.shift(), 'too-large');
-    }
+    const [json, count] = batch(items, base, session, solo);
     if (!count) return;
     if (solo) solo--;
     inFlight = count;
     // Set before the send starts, so that an answer given at once is recognised.
     const mine = abort = () => { sent(); };
-    const sent = send(`[${json}]`, (result) => {
+    const sent = send(`[${json}]`, (failure, value) => {
       if (abort != mine) return;
       abort = undefined;
-      answer(result);
+      answer(failure, value);
     });
   }
 
-  function answer(result: OneShotResult) {
-    const value = result.ok ? check(result.value) : undefined;
-    if (value?.type == 'ack') {
-      const { ack, errors = [] } = value;
+  function answer(failure?: TransportFailure, value?: unknown) {
+    const answered = failure ? undefined : check(value);
+    if (answered?.type == 'ack') {
+      const { ack, errors = [] } = answered;
       attempt = 0;
       // Every message at or below `ack` is done, refused or not (§6.2); the rest go again from
       // ack + 1 (a hole, §6.3).
@@ -127,17 +141,16 @@ export function createOutbox(
         else refuse(item, code);
       });
       base += done.length;
-    } else if (value?.type == 'close') {
+    } else if (answered?.type == 'close') {
       return expired();
-    } else if (!result.ok && isRefusal(result.failure.status)) {
+    } else if (failure && isRefusal(failure.status)) {
       // Refused whole, nothing of it applied (§6.2): its ids are free again.
       if (inFlight > 1) solo = inFlight;
-      else refuse(items.shift(), result.failure.detail, result.failure.status);
+      else refuse(items.shift(), failure.detail, failure.status);
     } else {
-      report(result.ok
-        ? new CometError('protocol', 'not an ack')
-        : new CometError(result.failure.type, result.failure.detail, { status: result.failure.status }));
-      return wait(retryDelayMs(attempt++, retryAfter(result)), flush);
+      const { type, detail, status, retryMs } = failure ?? fail('protocol', 'not an ack');
+      report(new CometError(type, detail, { status }));
+      return wait(retryDelayMs(attempt++, retryMs), flush);
     }
     flush();
   }

@@ -25,6 +25,8 @@ export interface Platform {
   readonly Math: { random(): number };
   /** Absent in workers and Node; feature detection reads these as undefined. */
   readonly XMLHttpRequest?: typeof XMLHttpRequest | undefined;
+  /** The one-shot requests (handshake, sends) and long polling; called as `platform.fetch(...)`. */
+  readonly fetch?: typeof fetch | undefined;
   readonly EventSource?: typeof EventSource | undefined;
   readonly document?: Document | undefined;
   /** Where `online`, `pageshow` and `message` events are heard, and the page's `location`. */

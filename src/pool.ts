@@ -4,9 +4,9 @@
 // counted per channel) and tells each of them every event. A client that leaves takes its handlers
 // and its pending publishes with it; the last one closes the connection, and a client that joins a
 // closed one (refused, gave up, or left by all) opens a new one. The first client's options configure it.
-import { createConnection, type ClientEvents, type Connection, type ConnectionFactory, type Subscription } from './connection.ts';
-import { createEmitter, type Emitter } from './emitter.ts';
-import { closedError, type CometError } from './errors.ts';
+import { createConnection, type ClientEvents, type Connection, type ConnectionFactory, type MessageHandler, type Subscription } from './connection.ts';
+import { createEmitter, invoke, type Emitter } from './emitter.ts';
+import { closedError, listenerError, type CometError } from './errors.ts';
 import type { ConnectionEvents } from './types.ts';
 import type { Platform } from './platform.ts';
 
@@ -47,8 +47,11 @@ export const sharedConnections: ConnectionFactory = (endpoint, options, events) 
     get transport() {
       return left ? null : connection.transport;
     },
-    subscribe(channel, handler) {
-      const subscription = left ? undefined : connection.subscribe(channel, handler, events.emit);
+    subscribe<Data>(channel: string, handler: MessageHandler<Data>) {
+      // A handler that throws is reported to its own client only.
+      const subscription = left ? undefined : connection.subscribe<Data>(channel, (data, message) => {
+        invoke(handler, (error) => { events.emit('error', listenerError(error)); }, data, message);
+      });
       if (subscription) mine.add(subscription);
       return {
         unsubscribe() {

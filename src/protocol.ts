@@ -3,7 +3,6 @@
 // not of the documented form into `undefined`, so that the caller reports a typed error instead of
 // crashing on it.
 import { CometError } from './errors.ts';
-import type { OneShotResult } from '../transports/request.ts';
 
 /** PROTOCOL.md §8.1: what the client does after a `close` frame. */
 export type Reconnect = 'now' | 'backoff' | 'handshake' | 'none';
@@ -96,7 +95,3 @@ export function messageBody(type: UpstreamMessage['type'], channel: string, data
   }
   return `"type":"${type}","channel":${JSON.stringify(channel)}${json && ',"data":' + json}`;
 }
-
-/** The `retryMs` of a refusal's error body (§6.4 429, §9 503): the floor of the next retry's delay. */
-export const retryAfter = (result: OneShotResult): number | undefined =>
-  result.ok ? undefined : (result.value as { retryMs?: number } | null | undefined)?.retryMs;

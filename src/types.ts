@@ -3,6 +3,8 @@
 import type { CometError, CometErrorType } from './errors.ts';
 import type { Emitter } from './emitter.ts';
 import type { NegotiatorFactory, TransportReason } from './negotiator.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import type { Batching } from './outbox.ts';
 import type { Platform } from './platform.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
@@ -50,6 +52,24 @@ export interface CometClientCoreOptions {
    */
   negotiator?: NegotiatorFactory;
   /**
+   * How upstream messages (subscribes, unsubscribes, publishes) are put into requests. The default
+   * sends one message per request, and leaves checking a publish's data to the server. Pass
+   * `batchMessages` to send the messages of a task together (up to the server's limits, split to
+   * keep URLs short by script), to refuse data that cannot be sent before sending it (`bad-data`,
+   * `too-large`) and to isolate the culprit of a batch the server refuses whole, as `CometClient`
+   * does; it pays with many subscriptions or publishes.
+   * @default oneByOne
+   */
+  batching?: Batching;
+  /**
+   * Which page events speed up recovery. Pass `pageLifecycle` to reconnect at once when the page
+   * comes back online or back from the back-forward cache, and to check the heartbeat deadline
+   * when it becomes visible (background tabs fire timers late), as `CometClient` does. Without it
+   * the client recovers by its timers alone (a backoff, or the heartbeat tolerance).
+   * @default none
+   */
+  lifecycle?: Lifecycle;
+  /**
    * When and how long to reconnect after a failure: delays grow from `initialDelayMs` to
    * `maxDelayMs` with full jitter, above the server's `retryMs`. The client closes (reason
    * `gave-up`) after `maxAttempts` consecutive failures or `maxElapsedMs` of failing.
@@ -80,12 +100,12 @@ export interface CometClientCoreOptions {
    */
   heartbeatToleranceMs?: number;
   /**
-   * Send cookies with cross-origin requests (XHR and EventSource; script transports always do).
+   * Send cookies with cross-origin requests (fetch, XHR and EventSource; script transports always do).
    * @default false
    */
   withCredentials?: boolean;
   /**
-   * Extra request headers, sent by the XHR-based transports, the handshake and upstream sends.
+   * Extra request headers, sent by the fetch- and XHR-based transports, the handshake and upstream sends.
    * Cross-origin, any header makes the browser send a CORS preflight first.
    * @default {}
    */
@@ -138,9 +158,6 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
-/** Where a client hears its connection's events. */
-export type EventSink = Emitter<ConnectionEvents>['emit'];
-
 /** A client's events: its listeners, and where its connection tells it what happened. */
 export type ClientEvents = Emitter<CometEvents>;
 
@@ -164,10 +181,8 @@ export interface Client {
   close(): void;
 }
 
-/** A connection as the client on it sees it; `sink` gets the errors of a handler that throws. */
-export interface Connection extends Omit<Client, 'subscribe'> {
-  subscribe(channel: string, handler: MessageHandler, sink?: EventSink): Subscription;
-}
+/** A connection as the clients on it see it. */
+export type Connection = Client;
 
 /** Opens the connection a client uses (see `CometClientCoreOptions.connect`). */
 export type ConnectionFactory = (endpoint: string, options: ConnectionOptions, events: ClientEvents) => Connection;

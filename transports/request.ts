@@ -1,44 +1,64 @@
-// One-shot XHR exchanges: a single request answered by a single JSON value. The protocol layer uses
-// them for the handshake and upstream sends (which it times out itself); long-polling is built on
-// them. The script-tag equivalent (transports/script.ts) travels only with jsonp and iframe.
+// One-shot exchanges over fetch: a single request answered by a single JSON value. The protocol
+// layer uses them for the handshake and upstream sends; long-polling is built on them. Every engine
+// that runs the ES2020 bundle has fetch and AbortController. The script-tag equivalent
+// (transports/script.ts) travels only with jsonp and iframe.
 import type { Transport, TransportFailure, TransportName, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
-import { fail, malformed, openXhr, requestFailed, unexpectedStatus, wrongType, type XhrRequest } from './shared.ts';
+import { fail, malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
 
 /**
- * The answer of a one-shot exchange. A refusal that carries a JSON body (the protocol's
- * `{"type":"error","code":...}`, with `retryMs` for 429 and 503) keeps it in `value`, and its
- * `code` becomes the failure's `detail`.
+ * Receives the answer of a one-shot exchange: its JSON value, or why it failed. A refusal that
+ * carries the protocol's JSON error body (`{"type":"error","code":...}`, with `retryMs` for 429
+ * and 503) gives its `code` as the failure's `detail` and its `retryMs` as the failure's.
  */
-export type OneShotResult =
-  | { ok: true; value: unknown }
-  | { ok: false; failure: TransportFailure; value?: unknown };
+export type OneShotDone = (failure: TransportFailure | undefined, value?: unknown) => void;
 
 /** Starts a one-shot exchange; returns the function that ends it, after which `done` is not called. */
-export type OneShot<Request> = (platform: Platform, request: Request, done: (result: OneShotResult) => void) => () => void;
+export type OneShot<Request> = (platform: Platform, request: Request, done: OneShotDone) => () => void;
 
-export const failed = (failure: TransportFailure, value?: unknown): OneShotResult => ({ ok: false, failure, value });
-
-function answer(xhr: XMLHttpRequest): OneShotResult {
-  const { status } = xhr;
-  const json = /^application\/json\s*(;|$)/i.test(xhr.getResponseHeader('Content-Type') ?? '');
-  let value: { code?: unknown } | undefined;
-  try {
-    if (json) value = JSON.parse(xhr.responseText) as typeof value;
-  } catch {
-    // Reported below: a 2xx as malformed, an error status as itself.
-  }
-  // [XHR] A network error shows as status 0.
-  return !status ? failed(requestFailed())
-    : status > 199 && status < 300 ? value === undefined ? failed(json ? malformed() : wrongType(status)) : { ok: true, value }
-    : failed(fail('http-status', typeof value?.code == 'string' ? value.code : unexpectedStatus, status), value);
+export interface FetchRequest extends TransportRequest {
+  /** A POST of this body when given, a GET otherwise. */
+  readonly body?: string | undefined;
+  /** Gives up after this long, like a network error. */
+  readonly timeoutMs?: number | undefined;
 }
 
-/** One XHR answered with JSON (`application/json`). */
-export const xhrJson: OneShot<XhrRequest> = (platform, request, done) =>
-  openXhr(platform, request, (xhr) => {
-    if (xhr.readyState > 3) done(answer(xhr));
+/**
+ * One fetch answered with JSON (`application/json`). [Fetch] A string body goes as
+ * `text/plain;charset=UTF-8`, which keeps a POST a CORS simple request: no preflight (§6.2). A
+ * failure below HTTP, an abort by the timeout or a body cut short rejects: `network`. Plain `then`
+ * chains: a platform's fetch may settle at once (the test platform's does), and the answer follows.
+ */
+export const fetchJson: OneShot<FetchRequest> = (platform, { url, body, withCredentials, headers, timeoutMs }, done) => {
+  const controller = new AbortController();
+  let live = true;
+  const stop = () => {
+    live = false;
+    platform.clearTimeout(timer);
+    controller.abort();
+  };
+  const timer = timeoutMs && platform.setTimeout(() => { controller.abort(); }, timeoutMs);
+  void (platform as Required<Platform>).fetch(url, {
+    method: body && 'POST', body, headers, credentials: withCredentials ? 'include' : 'same-origin', signal: controller.signal,
+  }).then((response) => response.text().then((text) => {
+    const { status } = response;
+    const json = /^application\/json\s*(;|$)/i.test(response.headers.get('Content-Type') ?? '');
+    let value: { code?: unknown; retryMs?: number } | undefined;
+    try {
+      if (json) value = JSON.parse(text) as typeof value;
+    } catch {
+      // Reported below: a 2xx as malformed, an error status as itself.
+    }
+    return status > 199 && status < 300 ? [value === undefined ? json ? malformed() : wrongType(status) : undefined, value] as const
+      : [fail('http-status', typeof value?.code == 'string' ? value.code : unexpectedStatus, status, value?.retryMs)] as const;
+  })).catch(() => [requestFailed()] as const).then(([failure, value]) => {
+    if (live) {
+      stop();
+      done(failure, value);
+    }
   });
+  return stop;
+};
 
 /**
  * A polling transport: each exchange is one one-shot request answered by a JSON array. `script`
@@ -59,10 +79,10 @@ export function pollingTransport(
     script,
     open(platform, request, listener) {
       let closed = false;
-      const abort = send(platform, request, (result) => {
-        if (!result.ok) return listener.onEnd(result.failure);
-        if (!Array.isArray(result.value)) return listener.onEnd(malformed());
-        if (result.value.length) listener.onValues(result.value);
+      const abort = send(platform, request, (failure, value) => {
+        if (failure) return listener.onEnd(failure);
+        if (!Array.isArray(value)) return listener.onEnd(malformed());
+        if (value.length) listener.onValues(value);
         // A listener may close the exchange on what it just received.
         if (!closed) listener.onEnd();
       });

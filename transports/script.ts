@@ -3,13 +3,15 @@
 // under 2,000 characters. jsonp and iframe bring it (`Transport.script`); an application without
 // them carries none of this.
 import type { Transport } from './types.ts';
-import type { OneShotResult } from './request.ts';
-import { failed } from './request.ts';
+import type { OneShotDone } from './request.ts';
 import { callbackName, fail, malformed, requestFailed, setGlobal, withParams } from './shared.ts';
 import type { Platform } from '../src/platform.ts';
 
 /** Browsers and proxies all accept URLs under 2,000 characters (§6.2). */
 export const MAX_URL_LENGTH = 2000;
+
+/** What `&callback=NAME` (callbackName in shared.ts) may add to a URL. */
+const CALLBACK_ROOM = 40;
 
 /**
  * One `<script>` answered with JSONP: adds `callback=NAME` to `url` and takes the value the script
@@ -17,11 +19,11 @@ export const MAX_URL_LENGTH = 2000;
  * status cannot be seen) is a `network` failure; one that loads without calling back is
  * `malformed` (for example a JSON error body, which nosniff also keeps from running).
  */
-export const scriptJson = (platform: Platform, url: string, done: (result: OneShotResult) => void, timeoutMs = 0): (() => void) => {
+export const scriptJson = (platform: Platform, url: string, done: OneShotDone, timeoutMs = 0): (() => void) => {
   const { document, window } = platform as Required<Platform>;
   const name = callbackName(platform);
   const script = document.createElement('script');
-  let result: OneShotResult | undefined;
+  let result: [value: unknown] | undefined;
   let ran = false; // the script ran or failed: nothing will call the global any more
   const abort = () => {
     platform.clearTimeout(timer);
@@ -31,27 +33,27 @@ export const scriptJson = (platform: Platform, url: string, done: (result: OneSh
     // later would throw on a missing global: leave it a stand-in that removes itself.
     setGlobal(window, name, ran ? undefined : () => { setGlobal(window, name); });
   };
-  const finish = (outcome: OneShotResult) => {
+  const finish: OneShotDone = (failure, value) => {
     abort();
-    done(outcome);
+    done(failure, value);
   };
   setGlobal(window, name, (value: unknown) => {
     ran = true;
-    result = { ok: true, value };
+    result = [value];
   });
   // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
   script.onload = () => {
     ran = true;
-    finish(result ?? failed(malformed('no callback')));
+    finish(result ? undefined : malformed('no callback'), result?.[0]);
   };
   script.onerror = () => {
     ran = true;
-    finish(failed(requestFailed()));
+    finish(requestFailed());
   };
   script.async = true;
   script.src = withParams(url, { callback: name });
-  // Gives up like an XHR whose timeout passed (shared.ts): a network failure.
-  const timer = timeoutMs ? platform.setTimeout(() => { finish(failed(fail('network', 'timed out'))); }, timeoutMs) : undefined;
+  // Gives up like a fetch whose timeout passed (request.ts): a network failure.
+  const timer = timeoutMs ? platform.setTimeout(() => { finish(fail('network', 'timed out')); }, timeoutMs) : undefined;
   document.head.appendChild(script);
   return abort;
 };
@@ -60,7 +62,7 @@ export const scriptJson = (platform: Platform, url: string, done: (result: OneSh
  * How the connection sends its one-shot requests: the handshake (`url` as is) or a send of
  * `messages`, a JSON array. Returns the function that aborts it.
  */
-export type Upstream = (url: string, done: (result: OneShotResult) => void, messages?: string) => () => void;
+export type Upstream = (url: string, done: OneShotDone, messages?: string) => () => void;
 
 /** The upstream the connection uses when a script transport brings this module. */
 export interface ScriptRoute {
@@ -71,31 +73,40 @@ export interface ScriptRoute {
   room(sendUrl: string): number | undefined;
 }
 
-/** Makes the route over the connection's XHR upstream (`xhr`). */
-export type ScriptUpstream = (platform: Platform, endpoint: string, transports: readonly Transport[], xhr: Upstream,
+/** Makes the route over the connection's fetch upstream (`direct`). */
+export type ScriptUpstream = (platform: Platform, endpoint: string, transports: readonly Transport[], direct: Upstream,
   log: (message: string, detail?: unknown) => void, timeoutMs: number) => ScriptRoute;
 
 /** The script upstream over a given one-shot (tests pass a scripted one). */
-export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (platform, endpoint, transports, xhr, log, timeoutMs) => {
+export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (platform, endpoint, transports, direct, log, timeoutMs) => {
   const page = platform.window?.location.origin.toLowerCase();
   const origin = /^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0].toLowerCase();
   const crossOrigin = !!page && !!origin && origin != page;
   // Cross-origin without CORS, a page reaches the endpoint by script only (§10): so when only
-  // script transports are wanted or the engine has no XHR, or (see send) once an XHR handshake fails.
-  let scriptOnly = crossOrigin && (!platform.XMLHttpRequest || transports.every((transport) => transport.script));
-  const byScript: Upstream = (url, done, messages) =>
+  // script transports are wanted or the engine has no fetch, or (see send) once a fetch handshake fails.
+  let scriptOnly = crossOrigin && (!platform.fetch || transports.every((transport) => transport.script));
+  const byScript: Upstream = (url, done, messages) => {
     // The callback name scriptJson adds is unique; `t` is the protocol's cache buster all the same (§3.1).
-    request(platform, messages ? `${url}&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}` : url, done, timeoutMs);
+    if (messages) url += `&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}`;
+    // A send too long for a URL even with the `&callback=NAME` to come is refused as such, at once:
+    // loading it would fail below HTTP again and again. `batchMessages` splits batches before that
+    // (see room); without it, one large message gets here.
+    if (url.length + CALLBACK_ROOM > MAX_URL_LENGTH) {
+      done(fail('http-status', 'too-large', 414));
+      return () => undefined;
+    }
+    return request(platform, url, done, timeoutMs);
+  };
   return {
     send(url, done, messages) {
       if (scriptOnly) return byScript(url, done, messages);
-      let abort = xhr(url, (result) => {
-        if (!result.ok && result.failure.type == 'network' && crossOrigin && !messages) {
+      let abort = direct(url, (failure, value) => {
+        if (failure?.type == 'network' && crossOrigin && !messages) {
           // A handshake that fails below HTTP most likely has no CORS grant: by script from now on.
           log('upstream', 'script');
           scriptOnly = true;
           abort = byScript(url, done);
-        } else done(result);
+        } else done(failure, value);
       }, messages);
       return () => { abort(); };
     },

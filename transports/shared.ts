@@ -1,11 +1,12 @@
 // The small pieces several transports share: failures, callback names, query parameters, globals,
-// content types, and the XHR plumbing under xhr-streaming, multipart, long-polling and the one-shot
-// requests. A transport that needs a platform object it does not have throws a TypeError on using
-// it, which the connection reports as `unsupported`.
+// content types, and the XHR plumbing under xhr-streaming and multipart. A transport that needs a
+// platform object it does not have throws a TypeError on using it, which the connection reports as
+// `unsupported`.
 import type { Transport, TransportErrorType, TransportFailure, TransportName, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
 
-export const fail = <Type extends string = TransportErrorType>(type: Type, detail: string, status?: number) => ({ type, detail, status });
+export const fail = <Type extends string = TransportErrorType>(type: Type, detail: string, status?: number, retryMs?: number) =>
+  ({ type, detail, status, retryMs });
 
 export const requestFailed = () => fail('network', 'failed');
 export const malformed = (detail = 'undecodable') => fail('malformed', detail);
@@ -33,28 +34,17 @@ export function setGlobal(scope: object, name: string, value?: unknown): void {
   else globals[name] = value;
 }
 
-export interface XhrRequest extends TransportRequest {
-  readonly method?: 'GET' | 'POST';
-  /** Sent as `text/plain`, which keeps a POST a CORS simple request: no preflight (§6.2). */
-  readonly body?: string | undefined;
-  /** Gives up after this long: [XHR] the request then ends like a network error (status 0). */
-  readonly timeoutMs?: number;
-}
-
 /**
- * Sends an asynchronous XHR (a GET unless `request.method` says otherwise); `onChange` hears every
- * readyState change after `send`. Returns the function that aborts it without a further call.
+ * Sends an asynchronous XHR GET; `onChange` hears every readyState change after `send`. Returns
+ * the function that aborts it without a further call.
  */
-export function openXhr(platform: Platform, request: XhrRequest, onChange: (xhr: XMLHttpRequest) => void): () => void {
+export function openXhr(platform: Platform, { url, withCredentials, headers }: TransportRequest, onChange: (xhr: XMLHttpRequest) => void): () => void {
   const xhr = new (platform as Required<Platform>).XMLHttpRequest();
-  const { body, headers } = request;
-  xhr.open(request.method ?? 'GET', request.url);
-  xhr.withCredentials = request.withCredentials;
-  xhr.timeout = request.timeoutMs ?? 0;
+  xhr.open('GET', url);
+  xhr.withCredentials = withCredentials;
   for (const name in headers) xhr.setRequestHeader(name, String(headers[name]));
-  if (body) xhr.setRequestHeader('Content-Type', 'text/plain;charset=UTF-8');
   xhr.onreadystatechange = () => { onChange(xhr); };
-  xhr.send(body);
+  xhr.send();
   return () => {
     // Aborting fires readystatechange in some engines: unhook first.
     xhr.onreadystatechange = null;

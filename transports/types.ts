@@ -20,6 +20,8 @@ export interface TransportFailure {
   readonly type: TransportErrorType;
   readonly status?: number;
   readonly detail: string;
+  /** A refusal's `retryMs` (§6.4, §9): the floor of the next retry's delay. */
+  readonly retryMs?: number;
 }
 
 export interface TransportRequest {

@@ -1,6 +1,8 @@
 // Builds a client (CometClientCore, as an application does) on a fake platform, with scripted
 // transports and one-shot requests, and records what an application would see.
 import { CometClientCore, type CometClientCoreOptions, type CometEvents } from '../../src/index.ts';
+import { batchMessages } from '../../src/batching.ts';
+import { pageLifecycle } from '../../src/lifecycle.ts';
 import { createNegotiator } from '../../src/negotiator.ts';
 import { fakeOneShot, type FakePlatform, type FakeTransport, type Responder } from './fake-platform.ts';
 
@@ -10,9 +12,12 @@ export const ENDPOINT = 'http://page.test/comet';
 
 const eventTypes: (keyof CometEvents)[] = ['statechange', 'transport', 'gap', 'error', 'close'];
 
-/** The options the connection tests run with: the full negotiator, the documented defaults. */
+/**
+ * The options the connection tests run with: what `CometClient` adds to the core (the full
+ * negotiator, batched sends, the page's lifecycle events), the documented defaults otherwise.
+ */
 export function defaultOptions(platform: FakePlatform, transports: FakeTransport[]): CometClientCoreOptions {
-  return { platform, transports, negotiator: createNegotiator };
+  return { platform, transports, negotiator: createNegotiator, batching: batchMessages, lifecycle: pageLifecycle };
 }
 
 /** Records every event of `client`, in order. */

@@ -1,13 +1,14 @@
 // A deterministic world for the client core: a virtual clock whose timers fire in order as the test
 // advances time, seeded randomness, in-memory storage, a window and document that tests can fire
 // events on, scripted transports, and scripted one-shot requests (handshake, sends) answered by a
-// stand-in XMLHttpRequest or, for script transports, a stand-in script request. It also counts the
+// stand-in fetch or, for script transports, a stand-in script request. It also counts the
 // requests in flight, so a test can assert the client never holds more than two.
 import type { KeyValueStorage, Platform, TimerHandle } from '../../src/platform.ts';
-import type { OneShotResult } from '../../transports/request.ts';
+import type { OneShotDone } from '../../transports/request.ts';
 import { scriptUpstream } from '../../transports/script.ts';
 import type { Transport, TransportFailure, TransportListener, TransportName } from '../../transports/types.ts';
 import { seededRandom } from './seeded-random.mjs';
+import { SyncPromise, syncResponse } from './sync-promise.ts';
 
 interface Timer {
   id: number;
@@ -29,15 +30,10 @@ export interface FakePlatform extends Platform {
   fire(target: 'window' | 'document', type: string, init?: Record<string, unknown>): void;
 }
 
-/** Until `fakeOneShot` installs a scripted one, an XHR that never answers. */
-class SilentXhr {
-  open = () => undefined;
-  setRequestHeader = () => undefined;
-  send = () => undefined;
-  abort = () => undefined;
-}
+/** Until `fakeOneShot` installs a scripted one, a fetch that never answers. */
+const silentFetch = (() => new Promise<Response>(() => undefined)) as typeof fetch;
 
-export function fakePlatform(options: { seed?: number; pageOrigin?: string; withWindow?: boolean; withXhr?: boolean } = {}): FakePlatform {
+export function fakePlatform(options: { seed?: number; pageOrigin?: string; withWindow?: boolean; withFetch?: boolean } = {}): FakePlatform {
   let nowMs = 1_000_000;
   let nextId = 1;
   let timers: Timer[] = [];
@@ -72,7 +68,8 @@ export function fakePlatform(options: { seed?: number; pageOrigin?: string; with
     },
     Date: { now: () => nowMs },
     Math: { random: seededRandom(options.seed ?? 42) },
-    XMLHttpRequest: options.withXhr ?? true ? (SilentXhr as unknown as typeof XMLHttpRequest) : undefined,
+    XMLHttpRequest: undefined,
+    fetch: options.withFetch ?? true ? silentFetch : undefined,
     EventSource: undefined,
     document: withWindow ? (documentTarget as unknown as Document) : undefined,
     window: withWindow ? (windowTarget as unknown as Window) : undefined,
@@ -168,12 +165,23 @@ export function fakeTransport(platform: FakePlatform, name: TransportName, optio
   };
 }
 
+/**
+ * How a test answers a one-shot request: a JSON value, or a failure (with the error body of a
+ * refusal as `value`). The fake turns it into what the network would give (an HTTP answer to
+ * fetch, a call of the callback or a load error to a script), so the client's own decoding runs.
+ */
+export type OneShotResult =
+  | { ok: true; value: unknown }
+  | { ok: false; failure: TransportFailure; value?: unknown };
+
 export interface FakeRequest {
   readonly kind: 'handshake' | 'send';
   readonly url: URL;
   /** The upstream messages of a send (from the POST body or the GET `messages` parameter). */
   readonly messages: { id: number; type: string; channel: string; data?: unknown }[];
-  readonly via: 'xhr' | 'script';
+  readonly via: 'fetch' | 'script';
+  /** The request's init, for fetch. */
+  readonly init: RequestInit | undefined;
   done: boolean;
   aborted: boolean;
   answer(result: OneShotResult): void;
@@ -198,7 +206,7 @@ export const ackAll: Responder = (request) =>
 export interface FakeOneShot {
   readonly requests: FakeRequest[];
   /** A script request as transports/script.ts makes one (scriptJson's signature). */
-  script(url: string, done: (result: OneShotResult) => void, timeoutMs?: number): () => void;
+  script(url: string, done: OneShotDone, timeoutMs?: number): () => void;
 }
 
 const oneShots = new WeakMap<Platform, FakeOneShot>();
@@ -210,27 +218,30 @@ const fakeScriptUpstream = scriptUpstream((platform, url, done, timeoutMs) => {
   return io.script(url, done, timeoutMs);
 });
 
-/** What an XHR receives for a result: the status, the Content-Type and the body. */
-function response(result: OneShotResult): [status: number, type: string, body: string] {
-  if (result.ok) return [200, 'application/json; charset=utf-8', JSON.stringify(result.value)];
+/** What fetch receives for a result: a response (status, Content-Type and body), or a rejection (`undefined`). */
+function response(result: OneShotResult): Response | undefined {
+  const answer = syncResponse;
+  if (result.ok) return answer(200, 'application/json; charset=utf-8', JSON.stringify(result.value));
   const { type, status = 500, detail } = result.failure;
-  if (type === 'network') return [0, '', ''];
-  if (type === 'content-type') return [200, 'text/html', '<html>sign in</html>'];
-  if (type === 'malformed') return [200, 'application/json', '{"type":'];
-  return [status, 'application/json', JSON.stringify(result.value ?? { type: 'error', code: detail })];
+  if (type === 'network') return undefined;
+  if (type === 'content-type') return answer(200, 'text/html', '<html>sign in</html>');
+  if (type === 'malformed') return answer(200, 'application/json', '{"type":');
+  return answer(status, 'application/json', JSON.stringify(result.value ?? { type: 'error', code: detail }));
 }
 
 /**
- * The one-shot requests (handshake, sends) of a client on this platform: an XMLHttpRequest and a
- * script request that record each request and answer it by `respond` after a timer of 0 (as a
- * network would, never inside the call), or leave it pending when `respond` returns undefined.
- * `request.answer(result)` answers a pending one; a timeout set on the request ends it as a network error.
+ * The one-shot requests (handshake, sends) of a client on this platform: a fetch and a script
+ * request that record each request and answer it by `respond` after a timer of 0 (as a network
+ * would, never inside the call), or leave it pending when `respond` returns undefined.
+ * `request.answer(result)` answers a pending one. A fetch aborted by its signal rejects, as a real
+ * one does; a script request's timeout ends it as a network error.
  */
 export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Responder; send?: Responder } = {}): FakeOneShot {
   const requests: FakeRequest[] = [];
-  const make = (url: string, via: 'xhr' | 'script', body: string | null | undefined, timeoutMs: number, done: (result: OneShotResult) => void) => {
+  const make = (url: string, via: 'fetch' | 'script', init: RequestInit | undefined, timeoutMs: number, reply: (result: OneShotResult) => void) => {
     const parsed = new URL(url, 'http://page.test');
     const kind = parsed.pathname.endsWith('/handshake') ? 'handshake' : 'send';
+    const body = init?.body as string | undefined;
     const json = body ?? (parsed.searchParams.has('messages') ? `{"messages":${parsed.searchParams.get('messages') ?? ''}}` : undefined);
     const finished = started(platform);
     const timer = timeoutMs > 0 ? platform.setTimeout(() => { request.answer({ ok: false, failure: { type: 'network', detail: 'timed out' } }); }, timeoutMs) : undefined;
@@ -238,6 +249,7 @@ export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Respo
       kind,
       url: parsed,
       via,
+      init,
       messages: json ? (JSON.parse(json) as { messages: FakeRequest['messages'] }).messages : [],
       done: false,
       aborted: false,
@@ -246,7 +258,7 @@ export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Respo
         request.done = true;
         platform.clearTimeout(timer);
         finished();
-        done(result);
+        reply(result);
       },
     };
     requests.push(request);
@@ -263,43 +275,28 @@ export function fakeOneShot(platform: FakePlatform, respond: { handshake?: Respo
     };
   };
 
-  class ScriptedXhr {
-    readyState = 0;
-    status = 0;
-    responseText = '';
-    withCredentials = false;
-    timeout = 0;
-    onreadystatechange: (() => void) | null = null;
-    private url = '';
-    private type = '';
-    private stop: (() => void) | undefined;
-    open(_method: string, url: string) {
-      this.url = url;
-      this.readyState = 1;
-    }
-    setRequestHeader() {
-      // headers are not checked here
-    }
-    getResponseHeader(name: string) {
-      return name.toLowerCase() === 'content-type' ? this.type : null;
-    }
-    send(body?: string | null) {
-      this.stop = make(this.url, 'xhr', body, this.timeout, (result) => {
-        [this.status, this.type, this.responseText] = response(result);
-        this.readyState = 4;
-        this.onreadystatechange?.();
-      });
-    }
-    abort() {
-      this.stop?.();
-    }
-  }
+  // Answers within the timer that answers the request, as a synchronous trace (sync-promise.ts).
+  const scriptedFetch = (input: string | URL | Request, init?: RequestInit) => new SyncPromise<Response>((resolve, reject) => {
+    const abort = make(typeof input == 'string' ? input : input instanceof URL ? input.href : input.url, 'fetch', init, 0, (result) => {
+      const answer = response(result);
+      if (answer) resolve(answer);
+      else reject(new TypeError('Failed to fetch'));
+    });
+    init?.signal?.addEventListener('abort', () => {
+      abort();
+      reject(new DOMException('aborted', 'AbortError'));
+    });
+  });
 
   const io: FakeOneShot = {
     requests,
-    script: (url, done, timeoutMs = 0) => make(url, 'script', undefined, timeoutMs, done),
+    // Scripted as the test says, a refusal's retryMs read from its body as fetchJson reads it.
+    script: (url, done, timeoutMs = 0) => make(url, 'script', undefined, timeoutMs, (result) => {
+      if (result.ok) done(undefined, result.value);
+      else done({ ...result.failure, retryMs: (result.value as { retryMs?: number } | undefined)?.retryMs });
+    }),
   };
-  Object.assign(platform, { XMLHttpRequest: ScriptedXhr });
+  Object.assign(platform, { fetch: scriptedFetch });
   oneShots.set(platform, io);
   return io;
 }

@@ -1,15 +1,15 @@
-// The public API of issue 4, through the real one-shot helpers on a fake XHR and clock.
+// The public API of issue 4, through the real one-shot helpers on a fake fetch and clock.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { CometClient, CometClientCore, CometError, type CometEvents } from '../../src/index.ts';
+import { batchMessages, CometClient, CometClientCore, CometError, type CometClientCoreOptions, type CometEvents } from '../../src/index.ts';
 import { fakePlatform, fakeTransport, frames } from '../support/fake-platform.ts';
-import { installFakeXhr } from '../support/fake-xhr.ts';
+import { installFakeFetch } from '../support/fake-fetch.ts';
 
-function app() {
+function app(options: Partial<CometClientCoreOptions> = { batching: batchMessages }) {
   const platform = fakePlatform();
-  const xhr = installFakeXhr(platform);
+  const xhr = installFakeFetch(platform);
   const sse = fakeTransport(platform, 'eventsource');
-  const client = new CometClientCore('/comet', { transports: [sse], platform });
+  const client = new CometClientCore('/comet', { transports: [sse], platform, ...options });
   const seen: string[] = [];
   client.on('statechange', ({ state, reason }) => seen.push(`${state} ${reason}`));
   client.on('transport', ({ name, reason }) => seen.push(`${name} ${reason}`));
@@ -33,6 +33,19 @@ describe('CometClientCore', () => {
     assert.deepEqual(xhr.bodies.slice(1).map((body) => JSON.parse(body ?? '') as unknown), [{
       messages: [{ id: 1, type: 'subscribe', channel: 'room/42' }, { id: 2, type: 'publish', channel: 'room/42', data: { text: 'hi' } }],
     }]);
+  });
+
+  it('sends one message per request by default (no batching), in order, each acknowledged', async () => {
+    const { platform, xhr, sse, client } = app({});
+    client.subscribe('room/42', () => undefined);
+    const published = client.publish('room/42', { text: 'hi' });
+    for (let step = 0; step < 4; step++) platform.flush();
+    sse.last().deliver(frames.open());
+    await published;
+    assert.deepEqual(xhr.bodies.slice(1).map((body) => JSON.parse(body ?? '') as unknown), [
+      { messages: [{ id: 1, type: 'subscribe', channel: 'room/42' }] },
+      { messages: [{ id: 2, type: 'publish', channel: 'room/42', data: { text: 'hi' } }] },
+    ]);
   });
 
   it('close() rejects a pending publish with a closed error, and reports the state and close', async () => {
@@ -72,7 +85,7 @@ describe('CometClientCore', () => {
 describe('CometClient', () => {
   it('resolves transport names in the order given', () => {
     const platform = fakePlatform();
-    installFakeXhr(platform);
+    installFakeFetch(platform);
     const client = new CometClient('/comet', { transports: ['long-polling', 'eventsource'], platform });
     platform.flush();
     assert.equal(client.transport, 'long-polling');

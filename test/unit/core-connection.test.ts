@@ -284,7 +284,7 @@ describe('connection', () => {
     assert.deepEqual(world.of('error').map((error) => error.willRetry), [true, true, true, false]);
   });
 
-  it('cross-origin with only script transports, handshakes and sends by script (GET), never XHR', () => {
+  it('cross-origin with only script transports, handshakes and sends by script (GET), never fetch', () => {
     const platform = fakePlatform();
     const jsonp = fakeTransport(platform, 'jsonp');
     const world = harness({ platform, transports: [jsonp], endpoint: 'http://push.test/comet' });
@@ -296,7 +296,21 @@ describe('connection', () => {
     assert.equal(jsonp.last().url.origin, 'http://push.test');
   });
 
-  it('cross-origin, an XHR handshake that fails below HTTP (no CORS) is retried by script', () => {
+  it('by script without batching (one message per request), a message too long for any URL is refused as too-large, and the next goes on', async () => {
+    const platform = fakePlatform();
+    const jsonp = fakeTransport(platform, 'jsonp');
+    const world = harness({ platform, transports: [jsonp], endpoint: 'http://push.test/comet', options: { batching: undefined } });
+    const big = world.client.publish('room/42', 'x'.repeat(2000));
+    const small = world.client.publish('room/42', 'small');
+    platform.flush();
+    platform.flush();
+    await assert.rejects(big, (error) => error instanceof CometError && error.type === 'publish-refused' && error.code === 'too-large' && error.status === 414);
+    await small;
+    assert.deepEqual(world.sends().map((request) => request.messages.map((message) => [message.id, message.data])), [[[1, 'small']]]);
+    assert.ok(world.sends().every((request) => request.url.href.length <= 2000));
+  });
+
+  it('cross-origin, a fetch handshake that fails below HTTP (no CORS) is retried by script', () => {
     const platform = fakePlatform();
     const sse = fakeTransport(platform, 'eventsource');
     const jsonp = fakeTransport(platform, 'jsonp');
@@ -304,11 +318,11 @@ describe('connection', () => {
       platform,
       transports: [sse, jsonp],
       endpoint: 'http://push.test/comet',
-      respond: { handshake: (request) => (request.via === 'xhr' ? { ok: false, failure: { type: 'network', detail: 'cors' } } : handshakeAnswer()) },
+      respond: { handshake: (request) => (request.via === 'fetch' ? { ok: false, failure: { type: 'network', detail: 'cors' } } : handshakeAnswer()) },
     });
     platform.flush();
     platform.flush();
-    assert.deepEqual(world.handshakes().map((request) => request.via), ['xhr', 'script']);
+    assert.deepEqual(world.handshakes().map((request) => request.via), ['fetch', 'script']);
     assert.equal(sse.exchanges.length, 0);
     assert.equal(jsonp.exchanges.length, 1);
   });

@@ -22,9 +22,17 @@ describe('negotiator', () => {
     const { negotiator, trace } = negotiation({ multipart: false });
     negotiator.start(['multipart', 'poll', 'jsonp'], false);
     assert.deepEqual(trace, ['long-polling preferred']);
-    assert.equal(negotiator.fail(false), true);
+    assert.equal(negotiator.fail('network'), true);
     assert.equal(negotiator.current()?.name, 'jsonp');
-    assert.equal(negotiator.fail(false), false, 'nothing after the last');
+    assert.equal(negotiator.fail('network'), false, 'nothing after the last');
+  });
+
+  it('remembers as failed only what says something about the transport: not a network, status or protocol failure', () => {
+    const { platform, negotiator } = negotiation();
+    negotiator.start(['sse', 'multipart', 'poll', 'jsonp'], false);
+    for (const type of ['network', 'http-status', 'protocol', 'content-type'] as const) negotiator.fail(type);
+    assert.equal(negotiator.current()?.name, 'jsonp');
+    assert.deepEqual(JSON.parse(platform.storageData.get('cometkit:http://push.test') ?? ''), { bad: ['jsonp'] }, 'only the content-type failure, of the last candidate');
   });
 
   it('only script transports when the endpoint is reached by script', () => {
@@ -36,8 +44,8 @@ describe('negotiator', () => {
   it('remembers per origin what worked and what failed its probe, for the next page', () => {
     const first = negotiation();
     first.negotiator.start(['sse', 'multipart', 'poll'], false);
-    first.negotiator.fail(true);
-    first.negotiator.fail(false);
+    first.negotiator.fail('timeout');
+    first.negotiator.fail('network');
     first.negotiator.confirm();
     assert.deepEqual(JSON.parse(first.platform.storageData.get('cometkit:http://push.test') ?? ''), { ok: 'long-polling', bad: ['eventsource'] });
     const next = first.make();
@@ -49,21 +57,21 @@ describe('negotiator', () => {
   it('tries the better transport again after reprobeMs, and goes back (waiting twice as long) if it fails', () => {
     const { platform, negotiator, trace } = negotiation();
     negotiator.start(['sse', 'poll'], false);
-    negotiator.fail(true);
+    negotiator.fail('timeout');
     negotiator.confirm();
-    negotiator.next();
+    negotiator.next?.();
     assert.equal(negotiator.current()?.name, 'long-polling');
     platform.advance(60000);
-    negotiator.next();
+    negotiator.next?.();
     assert.equal(negotiator.current()?.name, 'eventsource');
-    assert.equal(negotiator.fail(true), true);
+    assert.equal(negotiator.fail('timeout'), true);
     assert.equal(negotiator.current()?.name, 'long-polling');
     assert.equal(negotiator.confirmed(), true);
     platform.advance(60000);
-    negotiator.next();
+    negotiator.next?.();
     assert.equal(negotiator.current()?.name, 'long-polling');
     platform.advance(60000);
-    negotiator.next();
+    negotiator.next?.();
     assert.equal(negotiator.current()?.name, 'eventsource');
     assert.deepEqual(trace, ['eventsource preferred', 'long-polling fallback', 'eventsource reprobe', 'long-polling reprobe-failed', 'eventsource reprobe']);
   });
@@ -83,11 +91,10 @@ describe('negotiator', () => {
     const trace: string[] = [];
     const negotiator = inOrder(platform, 'http://push.test', transports, 60000, (name, reason) => trace.push(`${name} ${reason}`), () => undefined);
     negotiator.start(['sse', 'poll', 'jsonp'], false);
-    assert.equal(negotiator.fail(true), true);
+    assert.equal(negotiator.fail('timeout'), true);
     negotiator.confirm();
-    assert.equal(negotiator.fail(true), false, 'a working transport is not failed over');
-    platform.advance(120000);
-    negotiator.next();
+    assert.equal(negotiator.fail('timeout'), false, 'a working transport is not failed over');
+    assert.ok(!('next' in negotiator), 'no reprobe: the connection never switches before a planned request');
     negotiator.start(['sse', 'poll'], false);
     assert.equal(negotiator.current()?.name, 'long-polling', 'a new session keeps the transport that works');
     assert.equal(negotiator.confirmed(), true);

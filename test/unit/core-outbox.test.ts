@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { CometError } from '../../src/errors.ts';
-import { createOutbox, type OutboxItem, type OutboxLimits } from '../../src/outbox.ts';
-import { messageBody, type UpstreamMessage } from '../../src/protocol.ts';
-import type { OneShotResult } from '../../transports/request.ts';
-import { fakePlatform } from '../support/fake-platform.ts';
+import { batchMessages } from '../../src/batching.ts';
+import { createOutbox, oneByOne, type Batching, type OutboxItem, type OutboxLimits } from '../../src/outbox.ts';
+import type { UpstreamMessage } from '../../src/protocol.ts';
+import { fakePlatform, type OneShotResult } from '../support/fake-platform.ts';
 
 interface Sent {
   messages: { id: number; type: string; channel: string; data?: unknown }[];
@@ -13,7 +13,7 @@ interface Sent {
   aborted: boolean;
 }
 
-function world(limits: Partial<OutboxLimits> = {}) {
+function world(limits: Partial<OutboxLimits> = {}, batching: Batching = batchMessages) {
   const platform = fakePlatform();
   const sent: Sent[] = [];
   const reports: CometError[] = [];
@@ -22,20 +22,26 @@ function world(limits: Partial<OutboxLimits> = {}) {
   const [push, pause, renew, close] = createOutbox(
     platform,
     (messages, done) => {
-      const request: Sent = { messages: JSON.parse(messages) as Sent['messages'], length: messages.length, answer: done, aborted: false };
+      // The test's result as the one-shot gives it: a refusal's retryMs read from its body.
+      const answer = (result: OneShotResult) => {
+        if (result.ok) done(undefined, result.value);
+        else done({ ...result.failure, retryMs: (result.value as { retryMs?: number } | undefined)?.retryMs });
+      };
+      const request: Sent = { messages: JSON.parse(messages) as Sent['messages'], length: messages.length, answer, aborted: false };
       sent.push(request);
       return () => { request.aborted = true; };
     },
     () => (ready ? Object.assign({ maxBatchMessages: 100, maxBodyBytes: 65536 }, limits) : undefined),
-    (attempt) => 1000 * 2 ** attempt,
+    (attempt, floorMs = 0) => floorMs + 1000 * 2 ** attempt,
     () => { expirations++; },
     (error) => reports.push(error),
+    batching,
   );
   const outbox = { push, pause, renew, close };
   const outcomes: string[] = [];
   const item = (type: UpstreamMessage['type'], channel: string, data?: unknown): OutboxItem => ({
     type,
-    body: messageBody(type, channel, data),
+    body: batching.body(type, channel, data),
     settle: (error) => outcomes.push(`${type} ${channel} ${data === undefined ? '' : JSON.stringify(data)}: ${error ? `${error.type} ${error.code ?? ''}` : 'ok'}`.trim()),
   });
   const publish = (data: unknown) => outbox.push(item('publish', 'room/42', data));
@@ -48,7 +54,7 @@ function world(limits: Partial<OutboxLimits> = {}) {
   };
 }
 
-describe('outbox', () => {
+describe('outbox (batchMessages, as CometClient sends)', () => {
   it('sends the publishes of one task in one batch, numbered from 1', () => {
     const box = world();
     box.publish('a');
@@ -225,5 +231,42 @@ describe('outbox', () => {
     box.setReady(true);
     box.outbox.renew([]);
     assert.deepEqual(box.ids(0), [1]);
+  });
+});
+
+describe('outbox one message per request (oneByOne, CometClientCore\'s default)', () => {
+  it('sends each message in a request of its own, in order, the next once the previous is acknowledged', () => {
+    const box = world({}, oneByOne);
+    box.outbox.push(box.item('subscribe', 'room/42'));
+    box.publish('a');
+    box.platform.flush();
+    assert.deepEqual(box.sent.map((request) => request.messages), [[{ id: 1, type: 'subscribe', channel: 'room/42' }]]);
+    box.ack(0, 1);
+    assert.deepEqual(box.sent[1]?.messages, [{ id: 2, type: 'publish', channel: 'room/42', data: 'a' }]);
+    box.ack(1, 2);
+    assert.deepEqual(box.outcomes, ['subscribe room/42 : ok', 'publish room/42 "a": ok']);
+  });
+
+  it('leaves checking the data to the server: a refusal of the request refuses its one message with the code, and the next goes on', () => {
+    const box = world({}, oneByOne);
+    box.publish({ constructor: 1 });
+    box.publish('b');
+    box.platform.flush();
+    assert.deepEqual(box.sent[0]?.messages, [{ id: 1, type: 'publish', channel: 'room/42', data: { constructor: 1 } }]);
+    box.sent[0].answer({ ok: false, failure: { type: 'http-status', status: 400, detail: 'forbidden-key' } });
+    assert.deepEqual(box.ids(1), [1], 'the refused message was not applied: its id is free');
+    box.ack(1, 1);
+    assert.deepEqual(box.outcomes, ['publish room/42 {"constructor":1}: publish-refused forbidden-key', 'publish room/42 "b": ok']);
+  });
+
+  it('retries after a failure with the server\'s retryMs as the floor', () => {
+    const box = world({}, oneByOne);
+    box.publish('a');
+    box.platform.flush();
+    box.sent[0]?.answer({ ok: false, failure: { type: 'http-status', status: 429, detail: 'rate-limited' }, value: { type: 'error', code: 'rate-limited', retryMs: 5000 } });
+    box.platform.advance(5999);
+    assert.equal(box.sent.length, 1, 'not before retryMs plus the backoff');
+    box.platform.advance(1);
+    assert.deepEqual(box.ids(1), [1]);
   });
 });

@@ -1,20 +1,30 @@
-import { afterEach, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { delay, http, HttpResponse, type RequestHandler } from 'msw';
+import { setupServer } from 'msw/node';
 import { longPolling } from '../../transports/long-polling.ts';
-import { browserPlatform, type Platform } from '../../src/platform.ts';
+import type { Platform } from '../../src/platform.ts';
 import type { TransportRequest } from '../../transports/types.ts';
-import { mockedPage, type Page } from '../support/dom.mjs';
 import { recorder, settle } from '../support/recorder.ts';
 
 const request: TransportRequest = { url: 'http://app.test/comet/poll?session=S1&since=4', withCredentials: false, headers: {} };
 
-let page: Page | undefined;
-afterEach(() => { page?.close(); });
+// msw answers Node's own fetch; what it does not handle fails like a network error.
+const network = setupServer();
+before(() => { network.listen({ onUnhandledRequest: 'error' }); });
+afterEach(() => { network.resetHandlers(); });
+after(() => { network.close(); });
 
+/** A platform with this realm's timers and fetch (called at request time, so msw sees it), answered by `handlers`. */
 function platformFor(handlers: RequestHandler[]): Platform {
-  page = mockedPage({ url: 'http://app.test/', handlers });
-  return browserPlatform(page.window);
+  network.resetHandlers(...handlers);
+  return {
+    setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+    clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>); },
+    Date,
+    Math,
+    fetch: (input, init) => fetch(input, init),
+  };
 }
 
 const answering = (answer: () => Response | Promise<Response>) => platformFor([http.get('http://app.test/comet/poll', answer)]);
@@ -69,7 +79,6 @@ describe('long-polling transport', () => {
       longPolling.open(platform, request, record.listener);
       assert.equal((await record.ended)?.type, 'malformed', body);
       assert.deepEqual(record.batches, [], body);
-      page?.close();
     }
   });
 
@@ -104,5 +113,11 @@ describe('long-polling transport', () => {
     await settle(100);
     assert.equal(record.batches.length, 1);
     assert.equal(record.endCount, 0);
+  });
+
+  it('is supported wherever fetch exists', () => {
+    const platform = platformFor([]);
+    assert.equal(longPolling.isSupported(platform), true);
+    assert.equal(longPolling.isSupported({ ...platform, fetch: undefined }), false);
   });
 });

@@ -1,17 +1,17 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { http, HttpResponse, type RequestHandler } from 'msw';
-import { xhrJson, type OneShotResult } from '../../transports/request.ts';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
+import { fetchJson, type FetchRequest, type OneShotDone } from '../../transports/request.ts';
 import { scriptJson } from '../../transports/script.ts';
-import type { XhrRequest } from '../../transports/shared.ts';
+import type { TransportFailure } from '../../transports/types.ts';
 import { browserPlatform, type Platform } from '../../src/platform.ts';
-import { mockedPage, scriptedPage, serve, type LocalServer, type Page } from '../support/dom.mjs';
+import { scriptedPage, serve, type LocalServer, type Page } from '../support/dom.mjs';
 import { settle, until } from '../support/recorder.ts';
 
 const handshake = { type: 'handshake', v: 1, session: 'Q2hhbmdlIHRoaXMgaWQgcGxlYXNl', seq: 0 };
-const send: XhrRequest = {
+const send: FetchRequest = {
   url: 'http://app.test/comet/send?session=S1',
-  method: 'POST',
   body: '{"messages":[{"id":1,"type":"subscribe","channel":"news"}]}',
   withCredentials: false,
   headers: { 'X-Token': 'abc' },
@@ -21,21 +21,36 @@ const send: XhrRequest = {
 let page: Page | undefined;
 afterEach(() => { page?.close(); });
 
-function platformFor(handlers: RequestHandler[]): Platform {
-  page = mockedPage({ url: 'http://app.test/', handlers });
-  return browserPlatform(page.window);
+// msw answers Node's own fetch; what it does not handle fails like a network error.
+const network = setupServer();
+before(() => { network.listen({ onUnhandledRequest: 'error' }); });
+afterEach(() => { network.resetHandlers(); });
+after(() => { network.close(); });
+
+/** The platform fetchJson runs on: this realm's timers and fetch (called at request time, so msw sees it). */
+const platform: Platform = {
+  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimeout: (handle) => { clearTimeout(handle as ReturnType<typeof setTimeout>); },
+  Date,
+  Math,
+  fetch: (input, init) => fetch(input, init),
+};
+
+interface Outcome {
+  failure: TransportFailure | undefined;
+  value: unknown;
 }
 
-/** Resolves with the result `done` receives. */
-function result(start: (done: (outcome: OneShotResult) => void) => void): Promise<OneShotResult> {
-  return new Promise((resolve) => { start(resolve); });
+/** Resolves with what `done` receives. */
+function result(start: (done: OneShotDone) => void): Promise<Outcome> {
+  return new Promise((resolve) => { start((failure, value) => { resolve({ failure, value }); }); });
 }
 
 /** The same value made of this realm's objects (values from a page's script belong to its realm). */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
-function failureOf(outcome: OneShotResult) {
-  assert.ok(!outcome.ok, 'expected a failure');
+function failureOf(outcome: Outcome) {
+  assert.ok(outcome.failure, 'expected a failure');
   return outcome.failure;
 }
 
@@ -58,67 +73,100 @@ function manualTimers(window: object) {
   };
 }
 
-describe('xhrJson (one-shot XHR for the handshake and sends)', () => {
+describe('fetchJson (one-shot fetch for the handshake, sends and long polling)', () => {
   it('posts the body as text/plain (a CORS simple request) with the headers, and returns the JSON answer', async () => {
-    let seen: { body: string; type: string | null; token: string | null } | undefined;
-    const platform = platformFor([http.post('http://app.test/comet/send', async ({ request }) => {
-      seen = { body: await request.text(), type: request.headers.get('content-type'), token: request.headers.get('x-token') };
+    let seen: { method: string; body: string; type: string | null; token: string | null; credentials: string } | undefined;
+    network.use(http.post('http://app.test/comet/send', async ({ request }) => {
+      seen = { method: request.method, body: await request.text(), type: request.headers.get('content-type'), token: request.headers.get('x-token'), credentials: request.credentials };
       return HttpResponse.json({ type: 'ack', ack: 1, errors: [] });
-    })]);
-    const outcome = await result((done) => xhrJson(platform, send, done));
-    assert.deepEqual(outcome, { ok: true, value: { type: 'ack', ack: 1, errors: [] } });
-    assert.deepEqual(seen, { body: send.body, type: 'text/plain;charset=UTF-8', token: 'abc' });
+    }));
+    const outcome = await result((done) => fetchJson(platform, send, done));
+    assert.deepEqual(outcome, { failure: undefined, value: { type: 'ack', ack: 1, errors: [] } });
+    assert.deepEqual(seen, { method: 'POST', body: send.body, type: 'text/plain;charset=UTF-8', token: 'abc', credentials: 'same-origin' });
   });
 
-  it('returns a refusal as http-status with the protocol\'s code as detail and the body as value', async () => {
+  it('gets without a body, and sends cookies cross-origin (credentials include) when withCredentials', async () => {
+    let seen: { method: string; credentials: string } | undefined;
+    network.use(http.get('http://app.test/comet/handshake', ({ request }) => {
+      seen = { method: request.method, credentials: request.credentials };
+      return HttpResponse.json(handshake);
+    }));
+    const outcome = await result((done) => fetchJson(platform, { url: 'http://app.test/comet/handshake?v=1', withCredentials: true, headers: {} }, done));
+    assert.deepEqual(outcome, { failure: undefined, value: handshake });
+    assert.deepEqual(seen, { method: 'GET', credentials: 'include' });
+  });
+
+  it('returns a refusal as http-status with the protocol\'s code as detail and its retryMs', async () => {
     const refusal = { type: 'error', code: 'too-many-sessions', message: 'busy', retryMs: 2000 };
-    const platform = platformFor([http.get('http://app.test/comet/handshake', () => HttpResponse.json(refusal, { status: 503 }))]);
-    const outcome = await result((done) => xhrJson(platform, { ...send, url: 'http://app.test/comet/handshake?v=1', method: 'GET' }, done));
-    assert.deepEqual(outcome, { ok: false, failure: { type: 'http-status', status: 503, detail: 'too-many-sessions' }, value: refusal });
+    network.use(http.get('http://app.test/comet/handshake', () => HttpResponse.json(refusal, { status: 503 })));
+    const outcome = await result((done) => fetchJson(platform, { ...send, url: 'http://app.test/comet/handshake?v=1', body: undefined }, done));
+    assert.deepEqual(outcome, { failure: { type: 'http-status', status: 503, detail: 'too-many-sessions', retryMs: 2000 }, value: undefined });
   });
 
-  it('returns an error status without a JSON body as http-status without value', async () => {
-    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.text('Bad Gateway', { status: 502 }))]);
-    const outcome = await result((done) => xhrJson(platform, send, done));
+  it('returns an error status without a JSON body as http-status without code or retryMs', async () => {
+    network.use(http.post('http://app.test/comet/send', () => HttpResponse.text('Bad Gateway', { status: 502 })));
+    const outcome = await result((done) => fetchJson(platform, send, done));
     const failure = failureOf(outcome);
     assert.equal(failure.type, 'http-status');
     assert.equal(failure.status, 502);
+    assert.equal(failure.detail, 'unexpected status');
+    assert.equal(failure.retryMs, undefined);
     assert.equal(outcome.value, undefined);
   });
 
   it('fails with content-type when a 200 is not JSON (a captive portal\'s page)', async () => {
-    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.html('<html>sign in</html>'))]);
-    const outcome = await result((done) => xhrJson(platform, send, done));
+    network.use(http.post('http://app.test/comet/send', () => HttpResponse.html('<html>sign in</html>')));
+    const outcome = await result((done) => fetchJson(platform, send, done));
     assert.equal(failureOf(outcome).type, 'content-type');
   });
 
   it('fails as malformed when a 200 says JSON but is not', async () => {
-    const platform = platformFor([http.post('http://app.test/comet/send', () =>
-      new HttpResponse('{"type":"ack",', { headers: { 'Content-Type': 'application/json; charset=utf-8' } }))]);
-    const outcome = await result((done) => xhrJson(platform, send, done));
+    network.use(http.post('http://app.test/comet/send', () =>
+      new HttpResponse('{"type":"ack",', { headers: { 'Content-Type': 'application/json; charset=utf-8' } })));
+    const outcome = await result((done) => fetchJson(platform, send, done));
     assert.equal(failureOf(outcome).type, 'malformed');
   });
 
   it('fails as network when the connection fails', async () => {
-    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.error())]);
-    const outcome = await result((done) => xhrJson(platform, send, done));
+    network.use(http.post('http://app.test/comet/send', () => HttpResponse.error()));
+    const outcome = await result((done) => fetchJson(platform, send, done));
     assert.equal(failureOf(outcome).type, 'network');
   });
 
-  it('gives up as network after timeoutMs (the XHR\'s own timeout), and reports nothing else', async () => {
-    const platform = platformFor([http.post('http://app.test/comet/send', () => new Promise<Response>(() => undefined))]);
-    const outcomes: OneShotResult[] = [];
-    xhrJson(platform, { ...send, timeoutMs: 50 }, (outcome) => outcomes.push(outcome));
+  it('gives up as network after timeoutMs (aborting the fetch), and reports nothing else', async () => {
+    let aborted = false;
+    network.use(http.post('http://app.test/comet/send', ({ request }) => new Promise<Response>(() => {
+      request.signal.addEventListener('abort', () => { aborted = true; });
+    })));
+    const outcomes: Outcome[] = [];
+    fetchJson(platform, { ...send, timeoutMs: 50 }, (failure, value) => outcomes.push({ failure, value }));
     await until(() => outcomes.length > 0);
     await settle(100);
     assert.equal(outcomes.length, 1);
     assert.equal(failureOf(outcomes[0]!).type, 'network');
+    assert.ok(aborted, 'the request was aborted');
   });
 
-  it('reports nothing once aborted', async () => {
-    const platform = platformFor([http.post('http://app.test/comet/send', () => HttpResponse.json({ type: 'ack', ack: 1, errors: [] }))]);
-    const outcomes: OneShotResult[] = [];
-    xhrJson(platform, send, (outcome) => outcomes.push(outcome))();
+  it('reports nothing once aborted, and aborts the request', async () => {
+    let aborted = false;
+    network.use(http.post('http://app.test/comet/send', async ({ request }) => {
+      request.signal.addEventListener('abort', () => { aborted = true; });
+      await settle(50);
+      return HttpResponse.json({ type: 'ack', ack: 1, errors: [] });
+    }));
+    const outcomes: Outcome[] = [];
+    const abort = fetchJson(platform, send, (failure, value) => outcomes.push({ failure, value }));
+    await settle(10);
+    abort();
+    await settle(100);
+    assert.deepEqual(outcomes, []);
+    assert.ok(aborted, 'the request was aborted');
+  });
+
+  it('reports nothing when aborted before it started', async () => {
+    network.use(http.post('http://app.test/comet/send', () => HttpResponse.json({ type: 'ack', ack: 1, errors: [] })));
+    const outcomes: Outcome[] = [];
+    fetchJson(platform, send, (failure, value) => outcomes.push({ failure, value }))();
     await settle();
     assert.deepEqual(outcomes, []);
   });
@@ -156,7 +204,8 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
   it('adds a callback name of the protocol\'s form and returns the value the script passes to it', async () => {
     const { platform, window } = platformForPage();
     const outcome = await result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, done, 5000));
-    assert.deepEqual(plain(outcome), { ok: true, value: handshake });
+    assert.equal(outcome.failure, undefined);
+    assert.deepEqual(plain(outcome.value), handshake);
     const asked = server.requests.at(-1)!;
     assert.equal(asked.searchParams.get('v'), '1');
     assert.match(asked.searchParams.get('callback') ?? '', /^[A-Za-z_$][\w$]{0,63}$/);
@@ -188,8 +237,8 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
   it('gives up as network after timeoutMs, and a script arriving later throws nothing and cleans up', async () => {
     const { window, errors } = platformForPage();
     const timers = manualTimers(window);
-    const outcomes: OneShotResult[] = [];
-    scriptJson(timers.platform, `${server.origin}/late`, (outcome) => outcomes.push(outcome), 100);
+    const outcomes: Outcome[] = [];
+    scriptJson(timers.platform, `${server.origin}/late`, (failure, value) => outcomes.push({ failure, value }), 100);
     await until(() => server.requests.at(-1)?.pathname === '/late');
     timers.fireAll();
     assert.equal(outcomes.length, 1);
@@ -214,8 +263,8 @@ describe('scriptJson aborted', () => {
     try {
       const scripted = scriptedPage({ url: 'http://app.test/' });
       page = scripted;
-      const outcomes: OneShotResult[] = [];
-      const abort = scriptJson(browserPlatform(scripted.window), `${server.origin}/late`, (outcome) => outcomes.push(outcome));
+      const outcomes: Outcome[] = [];
+      const abort = scriptJson(browserPlatform(scripted.window), `${server.origin}/late`, (failure, value) => outcomes.push({ failure, value }));
       await until(() => server.requests.length > 0);
       abort();
       await settle(300);
