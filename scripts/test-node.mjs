@@ -1,10 +1,11 @@
-// `npm run test:node`: every *.test.ts under test/unit and test/conformance through node's own
+// `npm run test:node`: every *.test.ts under test/unit, test/conformance, test/demo (the demo
+// server) and test/package (the packed tarball in a fresh app) through node's own
 // test runner. Node 20 cannot expand globs in `--test` arguments, so the files are listed here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const suites = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/conformance'];
+const suites = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/conformance', 'test/demo', 'test/package'];
 
 function findTests(dir) {
   let entries;

@@ -1,0 +1,52 @@
+// `npm run compat`: runs the demo's compatibility page headless in Chromium, Firefox ESR and
+// WebKitGTK (BROWSERS=chromium,firefox narrows a local run), then writes COMPATIBILITY.md, the
+// README's copy of its table, and a screenshot of each engine's page under docs/.
+// Needs the build (npm run compat builds first) and the engines (scripts/ensure-browsers.sh).
+import { cpus } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { startDemo } from '../demo/app.mjs';
+import { openEngine } from './lib/browsers.mjs';
+import { compatibilityMarkdown, engineLabel, withReadmeTable } from './lib/compat-report.mjs';
+
+const ALL = ['chromium', 'firefox', 'webkit'];
+const engines = process.env.BROWSERS ? process.env.BROWSERS.split(',').map((name) => name.trim()).filter(Boolean) : ALL;
+const PAGE_TIMEOUT_MS = 240000;
+
+const demo = await startDemo({ port: 0 });
+const runs = [];
+const screenshots = [];
+mkdirSync('docs', { recursive: true });
+try {
+  for (const name of engines) {
+    process.stdout.write(`compat: ${name}… `);
+    const started = Date.now();
+    let driver;
+    try {
+      driver = await openEngine(name, { width: 1280, height: 900 });
+      await driver.goto(`${demo.url}compat.html`);
+      await driver.waitFor(() => window.cometkitCompat?.done === true, PAGE_TIMEOUT_MS);
+      const page = await driver.evaluate(() => window.cometkitCompat);
+      const path = `docs/compat-${name}.png`;
+      await driver.screenshot(path);
+      screenshots.push({ label: engineLabel(name, driver.version), path });
+      runs.push({ name, version: driver.version, results: page.results, userAgent: page.userAgent });
+      const working = page.results.filter((result) => result.works).length;
+      process.stdout.write(`${engineLabel(name, driver.version)}: ${working}/${page.results.length} work (${Math.round((Date.now() - started) / 1000)} s)\n`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      runs.push({ name, version: driver?.version, results: [], error: message });
+      process.stdout.write(`failed: ${message}\n`);
+    } finally {
+      await driver?.close().catch(() => undefined);
+    }
+  }
+} finally {
+  await demo.close();
+}
+
+const date = new Date().toISOString().slice(0, 10);
+const machine = `${process.platform} ${process.arch}, ${cpus().length} cores, Node ${process.versions.node}`;
+writeFileSync('COMPATIBILITY.md', compatibilityMarkdown(runs, { date, machine, screenshots }));
+writeFileSync('README.md', withReadmeTable(readFileSync('README.md', 'utf8'), runs, date));
+process.stdout.write('compat: wrote COMPATIBILITY.md, the README table and docs/compat-*.png\n');
+if (runs.some((run) => run.error)) process.exitCode = 1;
