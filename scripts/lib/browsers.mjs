@@ -8,19 +8,26 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
   // Without these Chromium keeps dialling hosts this network refuses.
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--no-first-run', '--disable-quic', '--disable-default-apps', '--no-default-browser-check',
 ];
-const FIREFOX_PATH = '/usr/lib/firefox-esr/firefox-esr';
-const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
+export const FIREFOX_PATH = '/usr/lib/firefox-esr/firefox-esr';
+export const FIREFOX_PREFS = { 'network.http.http3.enable': false, 'app.update.enabled': false };
+export const WEBKIT_DRIVER = '/usr/bin/WebKitWebDriver';
 const MINIBROWSER = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+export const WEBKIT_CAPABILITIES = {
+  browserName: 'MiniBrowser',
+  // WebKitGTK's driver rejects webSocketUrl:true ("Failed to match capabilities").
+  'wdio:enforceWebDriverClassic': true,
+  'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
+};
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -57,7 +64,7 @@ async function openPlaywright(name, width, height) {
       channel: 'moz-firefox',
       executablePath: FIREFOX_PATH,
       headless: true,
-      firefoxUserPrefs: { 'network.http.http3.enable': false, 'app.update.enabled': false },
+      firefoxUserPrefs: FIREFOX_PREFS,
     });
   const page = await browser.newPage({ viewport: { width, height } });
   return {
@@ -103,12 +110,7 @@ async function openWebKit(width, height) {
       port,
       path: '/',
       logLevel: 'error',
-      capabilities: {
-        browserName: 'MiniBrowser',
-        // WebKitGTK's driver rejects webSocketUrl:true ("Failed to match capabilities").
-        'wdio:enforceWebDriverClassic': true,
-        'webkitgtk:browserOptions': { binary: MINIBROWSER, args: ['--automation'] },
-      },
+      capabilities: WEBKIT_CAPABILITIES,
     });
     await browser.setWindowSize(width, height).catch(() => undefined);
     return {
