@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const suites = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/conformance', 'test/demo', 'test/package'];
+const suites = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/conformance', 'test/demo', 'test/package', 'test/bench'];
 
 function findTests(dir) {
   let entries;
