@@ -1,6 +1,6 @@
 // `npm run test:node`: every *.test.ts under test/unit, test/conformance, test/demo (the demo
-// server) and test/package (the packed tarball in a fresh app) through node's own
-// test runner. Node 20 cannot expand globs in `--test` arguments, so the files are listed here.
+// server), test/package (the packed tarball in a fresh app) and test/bench (the benchmarks'
+// --quick mode) through node's own test runner. Node 20 cannot expand globs in `--test` arguments, so the files are listed here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
