@@ -1,5 +1,5 @@
 // Types for the demo server (plain JavaScript, run by node after the build), for the demo tests.
-import type { CometServer, CometServerOptions } from '../dist/server.d.ts';
+import type { CometServer, CometServerOptions } from '../server/index.ts';
 
 export interface Demo {
   /** `http://host:port/` of the pages. */
