@@ -1,10 +1,10 @@
 // The fault proxy is itself test equipment: these tests make sure each of its faults really
 // happens, so that a green fault test means the client survived the fault, not that none occurred.
-import test from 'node:test';
+import test, { type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startFaultProxy, responseSplitter } from '../support/fault-proxy.mjs';
+import { startFaultProxy, responseSplitter, type FaultMode } from '../support/fault-proxy.mjs';
 
 /** A server that writes `first`, then `second` when told to, then ends. */
 async function streamingServer() {
@@ -44,63 +44,55 @@ function until(condition: () => boolean): Promise<void> {
   });
 }
 
-test('in pass mode the first chunk of a stream arrives before the stream ends', async () => {
+/** A streaming server behind a proxy in `mode`, both closed when the test ends. */
+async function proxied(t: TestContext, mode: FaultMode, options: { seed?: number; chaosCutMs?: [number, number] } = {}) {
   const upstream = await streamingServer();
-  const proxy = await startFaultProxy({ targetPort: upstream.port });
-  const response = get(proxy.port);
+  const proxy = await startFaultProxy({ targetPort: upstream.port, ...options });
+  proxy.setMode(mode);
+  t.after(async () => {
+    await proxy.close();
+    upstream.server.closeAllConnections();
+    upstream.server.close();
+  });
+  return { upstream, proxy, response: get(proxy.port) };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('in pass mode the first chunk of a stream arrives before the stream ends', async (t) => {
+  const { upstream, response } = await proxied(t, 'pass');
   await until(() => response.chunks.join('').includes('first;'));
   assert.equal(response.ended, false);
   upstream.release();
   await response.done;
   assert.equal(response.chunks.join(''), 'first;second;');
-  await proxy.close();
-  upstream.server.closeAllConnections();
-  upstream.server.close();
 });
 
-test('in buffer mode nothing of a response arrives until the whole response has', async () => {
-  const upstream = await streamingServer();
-  const proxy = await startFaultProxy({ targetPort: upstream.port });
-  proxy.setMode('buffer');
-  const response = get(proxy.port);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+test('in buffer mode nothing of a response arrives until the whole response has', async (t) => {
+  const { upstream, response } = await proxied(t, 'buffer');
+  await pause(200);
   assert.deepEqual(response.chunks, []);
   upstream.release();
   await response.done;
   assert.equal(response.chunks.join(''), 'first;second;');
-  await proxy.close();
-  upstream.server.closeAllConnections();
-  upstream.server.close();
 });
 
-test('in stall mode the connection stays open and silent', async () => {
-  const upstream = await streamingServer();
-  const proxy = await startFaultProxy({ targetPort: upstream.port });
-  proxy.setMode('stall');
-  const response = get(proxy.port);
+test('in stall mode the connection stays open and silent', async (t) => {
+  const { upstream, proxy, response } = await proxied(t, 'stall');
   upstream.release();
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await pause(200);
   assert.deepEqual(response.chunks, []);
   assert.equal(proxy.openConnections(), 1);
   proxy.cutAll();
   await response.done;
   assert.equal(response.failed, true);
-  await proxy.close();
-  upstream.server.closeAllConnections();
-  upstream.server.close();
 });
 
-test('in chaos mode every connection is cut at a moment drawn from the seed', async () => {
-  const upstream = await streamingServer();
-  const proxy = await startFaultProxy({ targetPort: upstream.port, seed: 7, chaosCutMs: [10, 50] });
-  proxy.setMode('chaos');
-  const response = get(proxy.port);
+test('in chaos mode every connection is cut at a moment drawn from the seed', async (t) => {
+  const { proxy, response } = await proxied(t, 'chaos', { seed: 7, chaosCutMs: [10, 50] });
   await response.done;
   assert.equal(response.failed, true);
   assert.equal(proxy.stats.cuts, 1);
-  await proxy.close();
-  upstream.server.closeAllConnections();
-  upstream.server.close();
 });
 
 test('the response splitter finds the end of content-length, chunked and keep-alive responses', () => {
