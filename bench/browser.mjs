@@ -3,7 +3,7 @@
 // connected and proven to receive before anything is measured.
 import { chromium } from 'playwright';
 import { CHROMIUM_PATH, CHROMIUM_ARGS as PROJECT_CHROMIUM_ARGS } from '../scripts/lib/browsers.mjs';
-import { startTarget } from './targets.mjs';
+import { TARGETS, startTarget } from './targets.mjs';
 import { sleep, waitFor } from './stats.mjs';
 
 // The flags every browser run of the project uses (scripts/lib/browsers.mjs), plus three that keep a
@@ -84,4 +84,23 @@ export async function publishAndCollect(opened, { count, intervalMs, padBytes, t
   }
   const records = await page.evaluate(() => window.bench.take());
   return { ...records, sent, publishedAt, publishMs, timedOut: received < count };
+}
+
+/**
+ * Opens each named target in turn and yields it; one that cannot connect is logged, gets the row
+ * `failed(name, target)` and is skipped. Closing what was yielded is the caller's (in a finally).
+ */
+export async function* openEach(browser, names, { job, log, rows, failed, ...options }) {
+  for (const name of names) {
+    const target = TARGETS.find((candidate) => candidate.name === name);
+    let opened;
+    try {
+      opened = await openTarget(browser, target, options);
+    } catch (error) {
+      log(`${job}: ${error.message}`);
+      rows.push(failed(name, target));
+      continue;
+    }
+    yield { name, target, opened };
+  }
 }

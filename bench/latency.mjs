@@ -3,7 +3,7 @@
 // performance.timeOrigin + performance.now() just before publishing it, the page stamps its arrival
 // the same way; both clocks read the same system clock (checked below by a min-RTT ping).
 import { TARGETS } from './targets.mjs';
-import { openTarget, publishAndCollect } from './browser.mjs';
+import { openEach, publishAndCollect } from './browser.mjs';
 import { summarize, fmt, table, compare } from './stats.mjs';
 
 /** What it would take to win, per kind of transport. */
@@ -46,16 +46,8 @@ export async function run({ quick, browser, log }) {
   const rows = [];
   const results = new Map();
   const offsets = [];
-  for (const name of names) {
-    const target = TARGETS.find((candidate) => candidate.name === name);
-    let opened;
-    try {
-      opened = await openTarget(browser, target);
-    } catch (error) {
-      log(`latency: ${error.message}`);
-      rows.push([name, target.kind, 'failed to connect', '—', '—', '—', '—', '—']);
-      continue;
-    }
+  const failed = (name, target) => [name, target.kind, 'failed to connect', '—', '—', '—', '—', '—'];
+  for await (const { name, target, opened } of openEach(browser, names, { job: 'latency', log, rows, failed })) {
     try {
       offsets.push(await clockOffset(opened.page));
       const lowRun = await publishAndCollect(opened, { ...low, padBytes: PAD_BYTES, timeoutMs: low.count * low.intervalMs + 30_000 });

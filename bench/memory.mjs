@@ -3,7 +3,7 @@
 // that recycles its response (PROTOCOL.md section 7) stays flat; one that keeps the whole response
 // text, or every forever-frame document, grows with the data.
 import { TARGETS } from './targets.mjs';
-import { openTarget, publishAndCollect } from './browser.mjs';
+import { openEach, publishAndCollect } from './browser.mjs';
 import { fmt, table } from './stats.mjs';
 
 const COMETKIT_OPTIONS = { bufferMaxMessages: 1_000_000, bufferMaxBytes: 1024 * 2 ** 20 }; // as in the throughput job
@@ -30,16 +30,8 @@ export async function run({ quick, browser, log }) {
   const perQuarter = Math.ceil((settings.megabytes * 1e6) / MESSAGE_PAD / 4);
   const rows = [];
   const findings = [];
-  for (const name of settings.names) {
-    const target = TARGETS.find((candidate) => candidate.name === name);
-    let opened;
-    try {
-      opened = await openTarget(browser, target, { cometkitOptions: COMETKIT_OPTIONS });
-    } catch (error) {
-      log(`memory: ${error.message}`);
-      rows.push([name, 'failed to connect', '—', '—', '—', '—', '—', '—']);
-      continue;
-    }
+  const failed = (name) => [name, 'failed to connect', '—', '—', '—', '—', '—', '—'];
+  for await (const { name, target, opened } of openEach(browser, settings.names, { cometkitOptions: COMETKIT_OPTIONS, job: 'memory', log, rows, failed })) {
     try {
       const cdp = await opened.page.context().newCDPSession(opened.page);
       await cdp.send('HeapProfiler.enable');

@@ -3,7 +3,7 @@
 // Measured: from the cut to the arrival of the first message published after it, which can only
 // come over a new connection; and, over the whole run, the messages lost and duplicated.
 import { TARGETS } from './targets.mjs';
-import { openTarget } from './browser.mjs';
+import { openEach } from './browser.mjs';
 import { startFaultProxy } from '../test/support/fault-proxy.mjs';
 import { summarize, fmt, table, sleep, epochNow, compare } from './stats.mjs';
 
@@ -33,16 +33,8 @@ export async function run({ quick, browser, log }) {
   const settings = plan(quick);
   const rows = [];
   const results = new Map();
-  for (const name of settings.names) {
-    const target = TARGETS.find((candidate) => candidate.name === name);
-    let opened;
-    try {
-      opened = await openTarget(browser, target, { viaPort: (targetPort) => startFaultProxy({ targetPort }) });
-    } catch (error) {
-      log(`reconnect: ${error.message}`);
-      rows.push([name, target.kind, 'failed to connect', '—', '—', '—', '—']);
-      continue;
-    }
+  const failed = (name, target) => [name, target.kind, 'failed to connect', '—', '—', '—', '—'];
+  for await (const { name, target, opened } of openEach(browser, settings.names, { viaPort: (targetPort) => startFaultProxy({ targetPort }), job: 'reconnect', log, rows, failed })) {
     const { page, server, proxy } = opened;
     const frame = target.kind === 'iframe';
     const cuts = frame ? settings.frameCuts : settings.cuts;

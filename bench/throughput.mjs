@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { TARGETS } from './targets.mjs';
-import { openTarget, publishAndCollect } from './browser.mjs';
+import { openEach, publishAndCollect } from './browser.mjs';
 import { summarize, medianCell, fmt, table, compare } from './stats.mjs';
 
 /** What it would take to win, per kind of transport. */
@@ -92,16 +92,8 @@ export async function run({ quick, browser, log }) {
   const settings = plan(quick);
   const rows = [];
   const results = new Map();
-  for (const name of settings.names) {
-    const target = TARGETS.find((candidate) => candidate.name === name);
-    let opened;
-    try {
-      opened = await openTarget(browser, target, { cometkitOptions: COMETKIT_OPTIONS });
-    } catch (error) {
-      log(`throughput: ${error.message}`);
-      rows.push([name, target.kind, 'failed to connect', '—', '—', '—', '—']);
-      continue;
-    }
+  const failed = (name, target) => [name, target.kind, 'failed to connect', '—', '—', '—', '—'];
+  for await (const { name, target, opened } of openEach(browser, settings.names, { cometkitOptions: COMETKIT_OPTIONS, job: 'throughput', log, rows, failed })) {
     try {
       const small = [];
       const large = [];
