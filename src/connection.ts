@@ -10,7 +10,7 @@ import { invoke } from './emitter.ts';
 import { CometError, closedError, isRefusal, isRetried, listenerError, type CometErrorType } from './errors.ts';
 import { inOrder } from './negotiator.ts';
 import { createOutbox, oneByOne, type OutboxItem } from './outbox.ts';
-import { check, handshakeDefaults, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
+import { check, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
 import type { CometState, ConnectionFactory, MessageHandler, StateReason } from './types.ts';
 import { createWatchdog } from './watchdog.ts';
 import { fetchJson, type OneShotDone } from '../transports/request.ts';
@@ -44,6 +44,8 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
   /** Consecutive failures, and when the first of them happened. */
   let attempts = 0;
   let failingSince = 0;
+  /** From when a cut counts as one of a healthy connection: retryMs after it last proved itself. */
+  let healthyFrom = Infinity;
   let cacheBuster = 0;
 
   const negotiator = (options.negotiator ?? inOrder)(platform, endpoint, transports, options.reprobeMs,
@@ -109,7 +111,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     const mine = run;
     // The one-shot request gives up by itself after sendTimeoutMs.
     const abort = oneShot(`${endpoint}/handshake?v=1&t=${bust()}`, (failure, value) => {
-      const answer = failure ? undefined : check({ ...handshakeDefaults, ...value as object });
+      const answer = failure ? undefined : check(value);
       if (answer?.type == 'handshake') {
         session = answer;
         since = answer.seq;
@@ -166,6 +168,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
   function proven() {
     negotiator.confirm();
     attempts = 0;
+    healthyFrom = platform.Date.now() + retryFloorMs;
     transition('open', 'connected');
   }
 
@@ -237,16 +240,20 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     const willRetry = fallback || (isRetried(type) && canRetry());
     emit('error', new CometError(type, detail, { transport: transport?.name ?? null, status, willRetry, code: status ? detail : undefined }));
     if (fallback) open();
-    else if (willRetry) retry(type, retryMs);
+    // §8.2: a request that served a proven connection for at least retryMs and was then cut or
+    // went silent (no HTTP answer to heed) comes back at once, with a little jitter; a failure
+    // after that one waits out the backoff.
+    else if (willRetry) retry(type, retryMs, !attempts && !status && platform.Date.now() >= healthyFrom);
     else shutdown(type == 'handshake-refused' ? type : 'gave-up');
   }
 
-  function retry(reason: StateReason, floorMs?: number) {
+  function retry(reason: StateReason, floorMs?: number, quick?: boolean) {
     if (!canRetry()) return shutdown('gave-up');
     stop();
     if (!attempts) failingSince = platform.Date.now();
     transition('reconnecting', reason);
-    const waitMs = delay(attempts++, floorMs);
+    const waitMs = quick ? platform.Math.random() * 250 : delay(attempts, floorMs);
+    attempts++;
     log('retry', waitMs);
     setTimer(waitMs, connect);
   }

@@ -67,13 +67,10 @@ export function check(value: unknown): Answer | undefined {
     : type == 'gap' ? count(frame.from) && count(frame.to) && (frame.to as number) >= (frame.from as number)
     : type == 'close' ? typeof frame.code == 'string' && ['now', 'backoff', 'handshake', 'none'].includes(frame.reconnect as string)
     : type == 'handshake' ? frame.v === 1 && /^[\w-]{22,64}$/.test(frame.session as string) && Array.isArray(frame.transports) &&
-      count(seq) && count(frame.retryMs) && [frame.heartbeatMs, frame.maxBatchMessages, frame.maxBodyBytes].every(positive)
+      count(seq) && count(frame.retryMs) && [frame.heartbeatMs, frame.holdMs, frame.maxBatchMessages, frame.maxBodyBytes].every(positive)
     : type == 'ack' ? count(frame.ack) && (errors === undefined || (Array.isArray(errors) && errors.every((error: Loose | null) => count(error?.id))))
     : true) ? (value as Answer) : undefined;
 }
-
-/** The limits of §4 that an older server may leave out of its handshake, with their defaults. */
-export const handshakeDefaults = { holdMs: 25000, retryMs: 1000, maxBatchMessages: 100, maxBodyBytes: 65536 };
 
 /**
  * One upstream message serialised without its `id`, which the outbox adds when the message enters

@@ -75,6 +75,34 @@ describe('connection', () => {
     assert.equal(sse.exchanges.length, 3);
   });
 
+
+  it('a stream that served for at least retryMs and is cut comes back at once; a second failure waits out the backoff', () => {
+    const { platform, sse, world } = streamingAndPolling();
+    platform.flush();
+    sse.last().deliver(frames.open());
+    platform.advance(1000); // the handshake's retryMs: the stream was healthy
+    sse.last().end({ type: 'network', detail: 'cut' });
+    assert.equal(world.client.state, 'reconnecting');
+    platform.advance(250); // the quick retry's jitter
+    assert.equal(sse.exchanges.length, 2, 'reopened within 250 ms, not after retryMs');
+    sse.last().end({ type: 'network', detail: 'refused' });
+    platform.advance(999);
+    assert.equal(sse.exchanges.length, 2, 'the next failure waits at least retryMs');
+    platform.advance(30000);
+    assert.equal(sse.exchanges.length, 3);
+  });
+
+  it('a stream cut sooner than retryMs after it proved itself waits at least retryMs, so a server that cuts at once makes no tight loop', () => {
+    const { platform, sse } = streamingAndPolling();
+    platform.flush();
+    sse.last().deliver(frames.open());
+    platform.advance(500);
+    sse.last().end({ type: 'network', detail: 'cut' });
+    platform.advance(999);
+    assert.equal(sse.exchanges.length, 1);
+    platform.advance(30000);
+    assert.equal(sse.exchanges.length, 2);
+  });
   it('remembers the transport that worked, and goes straight to it next time', () => {
     const platform = fakePlatform();
     const sse = fakeTransport(platform, 'eventsource');
