@@ -3,7 +3,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Encoder, OutFrame } from './encodings.ts';
 import { HEARTBEAT_FRAME, closeFrame, openFrame } from './encodings.ts';
-import type { DownstreamHandle, Session } from './session.ts';
+import { MIN_POLL_BYTES, type DownstreamHandle, type Session } from './session.ts';
 
 export interface DownstreamConfig {
   readonly heartbeatMs: number;
@@ -21,11 +21,12 @@ export interface DownstreamListener {
 type DownstreamState = 'open' | 'ended' | 'closed';
 
 /**
- * The most message bytes in one poll answer, multipart part or iframe script. An intermediary that
- * cuts long answers (some cap a response's size) would otherwise see the same oversized backlog
- * cut on every retry, and the client would never get past it.
+ * The most message bytes in one multipart part, iframe script, SSE event or line. An intermediary
+ * that cuts long answers (some cap a response's size) would otherwise see the same oversized
+ * backlog cut on every retry, and the client would never get past it. Poll answers adapt from this
+ * bound up (Session.pollBytes).
  */
-export const MAX_BATCH_BYTES = 32 * 1024;
+export const MAX_BATCH_BYTES = MIN_POLL_BYTES;
 
 export class Downstream implements DownstreamHandle {
   readonly session: Session;
@@ -37,6 +38,8 @@ export class Downstream implements DownstreamHandle {
   #config: DownstreamConfig;
   #listener: DownstreamListener;
   #state: DownstreamState = 'open';
+  /** The `since` the request came with. */
+  #sinceSeq: number;
   #sentThroughSeq: number;
   #bytesWritten = 0;
   #lastWriteMs: number;
@@ -60,6 +63,7 @@ export class Downstream implements DownstreamHandle {
     this.#headers = headers;
     this.#config = config;
     this.#listener = listener;
+    this.#sinceSeq = sinceSeq;
     this.#sentThroughSeq = sinceSeq;
     this.#lastWriteMs = nowMs;
     // 'close' fires for a finished response and for a client that went away at any stage.
@@ -153,9 +157,9 @@ export class Downstream implements DownstreamHandle {
     return true;
   }
 
-  /** What the buffer owes: a poll takes one batch's worth, a stream all of it. */
+  /** What the buffer owes: a poll takes its session's poll budget, a stream all of it. */
   #pending() {
-    return this.session.buffer.pendingAfter(this.#sentThroughSeq, this.streaming ? Infinity : MAX_BATCH_BYTES);
+    return this.session.buffer.pendingAfter(this.#sentThroughSeq, this.streaming ? Infinity : this.session.pollBytes);
   }
 
   /**
@@ -189,6 +193,7 @@ export class Downstream implements DownstreamHandle {
 
   /** A polling answer: the whole body at once, with its length. */
   #answer(frames: readonly OutFrame[], nowMs: number): void {
+    if (this.#sentThroughSeq > this.#sinceSeq) this.session.polled(this.#sentThroughSeq);
     const body = this.#encoder.head + this.#encoder.batch(frames) + this.#encoder.tail;
     if (!this.#res.headersSent && !this.#res.destroyed) {
       this.#res.writeHead(200, { ...this.#headers, 'Content-Length': String(Buffer.byteLength(body)) });

@@ -149,6 +149,7 @@ export class Hub {
     session.downstreamRequests++;
     session.requestStarted();
     session.buffer.confirm(since);
+    session.judgePoll(since);
     const downstream = new Downstream(session, res, encoder, headers, since, nowMs, this.#downstreamConfig, this.#listener);
     session.downstream = downstream;
     this.#open.add(downstream);

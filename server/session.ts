@@ -157,6 +157,13 @@ export interface DownstreamHandle {
   readonly streaming: boolean;
 }
 
+/**
+ * Section 5.3: the message bytes of one poll answer start at MIN_POLL_BYTES (the batch bound, which
+ * any intermediary that lets a batch through lets through) and adapt per session between the two.
+ */
+export const MIN_POLL_BYTES = 32 * 1024;
+export const MAX_POLL_BYTES = 1024 * 1024;
+
 export class Session implements SessionInfo {
   readonly id: string;
   readonly principal: unknown;
@@ -174,6 +181,10 @@ export class Session implements SessionInfo {
   /** Sends waiting for or in processing; section 6.3 serialises them. */
   queuedSends = 0;
   closed = false;
+  /** Section 5.3: the message bytes the next poll answer may carry. */
+  pollBytes = MIN_POLL_BYTES;
+  /** The seq the last poll answer brought its client to, until the next request judges it; 0 then. */
+  #polledThroughSeq = 0;
   #acked = 0;
   #refusals = new Map<number, RefusalCode>();
   #sendChain: Promise<void> = Promise.resolve();
@@ -222,6 +233,22 @@ export class Session implements SessionInfo {
     const result = this.#sendChain.then(task);
     this.#sendChain = result.then(() => undefined, () => undefined);
     return result;
+  }
+
+  /** A poll answer carried frames that bring its client to `throughSeq`. */
+  polled(throughSeq: number): void {
+    this.#polledThroughSeq = throughSeq;
+  }
+
+  /**
+   * A downstream request arrived with `since`: it tells whether the last poll answer arrived whole.
+   * If so the next answer may carry twice as much, if not (an intermediary cut it) half as much.
+   */
+  judgePoll(since: number): void {
+    const through = this.#polledThroughSeq;
+    if (!through) return;
+    this.#polledThroughSeq = 0;
+    this.pollBytes = since >= through ? Math.min(MAX_POLL_BYTES, this.pollBytes * 2) : Math.max(MIN_POLL_BYTES, this.pollBytes / 2);
   }
 
   requestStarted(): void {

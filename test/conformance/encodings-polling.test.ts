@@ -108,27 +108,52 @@ void test('a poll ignores the cache-busting parameter t', async (t) => {
   assert.deepEqual(response.json, [{ type: 'msg', seq: 1, channel: 'room/42', data: 'x' }]);
 });
 
-void test('a backlog larger than one batch is answered over several polls, each message once and in order', async (t) => {
-  const server = await startServer({ holdMs: 60_000, bufferMaxBytes: 4 << 20 });
+/** Publishes `count` messages of about 1 KB on room/42, numbered from 1. */
+function publishBacklog(server: TestServer, count: number) {
+  const payload = 'z'.repeat(1000);
+  for (let index = 1; index <= count; index++) server.comet.publish('room/42', `${index}:${payload}`);
+}
+
+void test('a backlog is answered over several polls whose bound doubles while each answer arrives whole, each message once and in order', async (t) => {
+  const server = await startServer({ holdMs: 60_000, bufferMaxBytes: 8 << 20, bufferMaxMessages: 10_000 });
   t.after(() => server.stop());
   const client = await subscribed(server);
-  const payload = 'z'.repeat(1000);
-  for (let index = 1; index <= 200; index++) server.comet.publish('room/42', `${index}:${payload}`);
+  publishBacklog(server, 1000);
   let since = 0;
-  let polls = 0;
+  const sizes: number[] = [];
   const received: number[] = [];
-  while (received.length < 200 && polls < 50) {
+  while (received.length < 1000 && sizes.length < 50) {
     const poll = await client.open('poll', { since });
     await poll.end(20_000);
-    polls++;
-    // No answer carries the whole 200 KB backlog: a proxy that cuts long answers still lets
-    // each poll through.
-    assert.ok(poll.text.length < 64 * 1024, `answer ${polls} is ${poll.text.length} bytes`);
+    sizes.push(poll.text.length);
     for (const frame of poll.frames) {
       received.push(Number(String(frame.data).split(':')[0]));
       since = frame.seq as number;
     }
   }
-  assert.ok(polls > 1, 'the backlog took several polls');
-  assert.deepEqual(received, Array.from({ length: 200 }, (_, index) => index + 1));
+  assert.deepEqual(received, Array.from({ length: 1000 }, (_, index) => index + 1));
+  // 32 KiB, 64, 128, 256, 512, then the rest (about 1 MB in all).
+  assert.ok(sizes[0]! < 34 * 1024, `the first answer carries one batch: ${sizes[0]} bytes`);
+  assert.ok(sizes[1]! > 60 * 1024 && sizes[1]! < 68 * 1024, `the second, twice that: ${sizes[1]} bytes`);
+  assert.ok(sizes.length <= 7, `${sizes.length} polls for 1,000 messages of 1 KB`);
+  assert.ok(sizes.every((size) => size < 1025 * 1024), 'no answer passes 1 MiB');
+});
+
+void test('a poll answer lost on the way (the next poll comes with the old since) halves the next one, never below one batch', async (t) => {
+  const server = await startServer({ holdMs: 60_000, bufferMaxBytes: 8 << 20, bufferMaxMessages: 10_000 });
+  t.after(() => server.stop());
+  const client = await subscribed(server);
+  publishBacklog(server, 1000);
+  const sizes: number[] = [];
+  let since = 0;
+  // Three answers arrive (32, 64, 128 KiB), then the fourth (256 KiB) is "cut": asked again from
+  // the same since, it comes back at 128 KiB, then 64, then 32 and stays there.
+  for (let poll = 0; poll < 8; poll++) {
+    const answer = await client.open('poll', { since });
+    await answer.end(20_000);
+    sizes.push(answer.text.length);
+    if (poll < 3) since = answer.frames.at(-1)?.seq as number;
+  }
+  const kib = sizes.map((size) => Math.round(size / 1024 / 32) * 32);
+  assert.deepEqual(kib, [32, 64, 128, 256, 128, 64, 32, 32]);
 });
