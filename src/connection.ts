@@ -44,7 +44,10 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
   /** Consecutive failures, and when the first of them happened. */
   let attempts = 0;
   let failingSince = 0;
-  /** From when a cut counts as one of a healthy connection: retryMs after it last proved itself. */
+  /**
+   * From when a cut counts as one of a healthy request: retryMs after it proved itself, or at once
+   * once it delivered a message (it made progress, so coming back at once is no tight loop).
+   */
   let healthyFrom = Infinity;
   let cacheBuster = 0;
 
@@ -188,6 +191,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
         // §5.1: a seq at or below the highest processed is a duplicate.
         if (seq > since) {
           since = seq;
+          healthyFrom = 0;
           // Each handler once, in order; one that throws is reported, and the others still get it.
           for (const handler of [...channels.get(channel) ?? []]) {
             invoke(handler, (error) => { emit('error', listenerError(error)); }, data, { channel, seq });
@@ -240,9 +244,9 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     const willRetry = fallback || (isRetried(type) && canRetry());
     emit('error', new CometError(type, detail, { transport: transport?.name ?? null, status, willRetry, code: status ? detail : undefined }));
     if (fallback) open();
-    // §8.2: a request that served a proven connection for at least retryMs and was then cut or
-    // went silent (no HTTP answer to heed) comes back at once, with a little jitter; a failure
-    // after that one waits out the backoff.
+    // §8.2: a request that served a proven connection for at least retryMs, or delivered a
+    // message, and was then cut or went silent (no HTTP answer to heed) comes back at once, with a
+    // little jitter; a failure after that one waits out the backoff.
     else if (willRetry) retry(type, retryMs, !attempts && !status && platform.Date.now() >= healthyFrom);
     else shutdown(type == 'handshake-refused' ? type : 'gave-up');
   }

@@ -92,7 +92,19 @@ describe('connection', () => {
     assert.equal(sse.exchanges.length, 3);
   });
 
-  it('a stream cut sooner than retryMs after it proved itself waits at least retryMs, so a server that cuts at once makes no tight loop', () => {
+  it('a stream that delivered a message comes back at once when cut, however young', () => {
+    const { platform, sse, world } = streamingAndPolling();
+    world.subscribe('room/42');
+    platform.flush();
+    sse.last().deliver(frames.open(), frames.msg(1));
+    platform.advance(100);
+    sse.last().end({ type: 'network', detail: 'cut' });
+    platform.advance(250);
+    assert.equal(sse.exchanges.length, 2);
+    assert.equal(sse.last().since, 1);
+  });
+
+  it('a stream cut sooner than retryMs after it proved itself, with no message, waits at least retryMs, so a server that cuts at once makes no tight loop', () => {
     const { platform, sse } = streamingAndPolling();
     platform.flush();
     sse.last().deliver(frames.open());
