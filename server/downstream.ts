@@ -32,6 +32,8 @@ export class Downstream implements DownstreamHandle {
   readonly session: Session;
   readonly streaming: boolean;
   readonly openedAtMs: number;
+  /** This response's heartbeat interval (its `open` frame says it). */
+  readonly heartbeatMs: number;
   #res: ServerResponse;
   #encoder: Encoder;
   #headers: Readonly<Record<string, string>>;
@@ -58,6 +60,7 @@ export class Downstream implements DownstreamHandle {
     this.session = session;
     this.streaming = encoder.streaming;
     this.openedAtMs = nowMs;
+    this.heartbeatMs = config.heartbeatMs;
     this.#res = res;
     this.#encoder = encoder;
     this.#headers = headers;

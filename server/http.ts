@@ -132,7 +132,9 @@ export class HttpAdapter {
     if (session === undefined) return answerOneFrame(ctx, encoder, closeFrame('unknown-session'));
     if (since > session.seq) return answerError(ctx, 'bad-since');
     const headers = { ...COMMON_HEADERS, ...PUSH_HEADERS, ...ctx.cors, ...encoder.headers };
-    this.#hub.openDownstream(session, ctx.res, encoder, headers, since);
+    // A cut forever frame raises no event in some engines: its client finds the cut by the silence.
+    const { heartbeatMs, frameHeartbeatMs } = this.#options;
+    this.#hub.openDownstream(session, ctx.res, encoder, headers, since, transport === 'iframe' ? Math.min(heartbeatMs, frameHeartbeatMs) : heartbeatMs);
   }
 
   /** Section 5.3, `iframe`: the postMessage target must be of origin form and allowed. */

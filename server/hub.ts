@@ -64,7 +64,8 @@ export class Hub {
       // client is cut with `overflow` and resumes from the buffer (with a `gap` if it must).
       overflowBytes: Math.min(4 * options.maxStreamBytes, options.bufferMaxBytes),
     };
-    const smallestMs = Math.min(options.heartbeatMs, options.holdMs, options.sessionTimeoutMs);
+    const frameMs = options.transports.includes('iframe') ? options.frameHeartbeatMs : Infinity;
+    const smallestMs = Math.min(options.heartbeatMs, frameMs, options.holdMs, options.sessionTimeoutMs);
     this.sweepIntervalMs = Math.min(1000, Math.max(20, Math.floor(smallestMs / 4)));
     // One timer for the whole server; unref'd so that it never keeps a process alive.
     this.#sweepTimer = setInterval(() => this.#sweep(), this.sweepIntervalMs);
@@ -141,7 +142,7 @@ export class Hub {
    * Section 5.2 steps 2-5: replaces the session's other downstream response, trims the buffer to
    * `since`, and starts the new response.
    */
-  openDownstream(session: Session, res: ServerResponse, encoder: Encoder, headers: Record<string, string>, since: number): void {
+  openDownstream(session: Session, res: ServerResponse, encoder: Encoder, headers: Record<string, string>, since: number, heartbeatMs = this.#options.heartbeatMs): void {
     const nowMs = performance.now();
     // The older response is ended (and stops counting as in flight) before the newer one counts.
     const previous = session.downstream;
@@ -150,7 +151,8 @@ export class Hub {
     session.requestStarted();
     session.buffer.confirm(since);
     session.judgePoll(since);
-    const downstream = new Downstream(session, res, encoder, headers, since, nowMs, this.#downstreamConfig, this.#listener);
+    const config = heartbeatMs === this.#downstreamConfig.heartbeatMs ? this.#downstreamConfig : { ...this.#downstreamConfig, heartbeatMs };
+    const downstream = new Downstream(session, res, encoder, headers, since, nowMs, config, this.#listener);
     session.downstream = downstream;
     this.#open.add(downstream);
     downstream.start(nowMs);
@@ -259,7 +261,7 @@ export class Hub {
     const { heartbeatMs, holdMs, sessionTimeoutMs } = this.#options;
     for (const downstream of [...this.#open]) {
       if (downstream.streaming) {
-        if (nowMs - downstream.lastWriteMs >= heartbeatMs - this.sweepIntervalMs) downstream.heartbeat(nowMs);
+        if (nowMs - downstream.lastWriteMs >= downstream.heartbeatMs - this.sweepIntervalMs) downstream.heartbeat(nowMs);
       } else if (nowMs - downstream.openedAtMs >= holdMs - this.sweepIntervalMs) {
         downstream.expireHold(nowMs);
       }

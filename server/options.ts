@@ -74,6 +74,13 @@ export interface CometServerOptions {
    */
   heartbeatMs?: number;
   /**
+   * An idle `iframe` stream gets its `hb` frame at least this often instead (when shorter than
+   * heartbeatMs), and says so in its `open` frame. Chromium and Firefox report no event when a
+   * forever frame's connection is cut, so the client finds the cut only by the silence: 2 × this.
+   * @default 2000
+   */
+  frameHeartbeatMs?: number;
+  /**
    * Longest a `poll`/`jsonp` request is held without data before it is answered `[]`.
    * Keep it below the idle timeout of every proxy in front of the server.
    * @default 25000
@@ -231,6 +238,7 @@ export type ResolvedOptions = Required<Omit<CometServerOptions, HookNames | 'all
 
 const NUMERIC_DEFAULTS = {
   heartbeatMs: 15000,
+  frameHeartbeatMs: 2000,
   holdMs: 25000,
   retryMs: 1000,
   maxStreamBytes: 131072,

@@ -70,6 +70,21 @@ for (const transport of streamingTransports) {
   });
 }
 
+void test('an iframe stream keeps the shorter frameHeartbeatMs, says so in its open frame, and other streams keep heartbeatMs', async (t) => {
+  const server = await startServer({ heartbeatMs: 60_000, frameHeartbeatMs: 100 });
+  t.after(() => server.stop());
+  const client = await subscribed(server);
+  const frame = await client.open('iframe');
+  await frame.until((s) => s.frames.filter((each) => each.type === 'hb').length >= 3, 'three hb frames on the iframe stream');
+  assert.deepEqual(frame.frames.filter((each) => each.type !== 'hb'), [{ type: 'open', seq: 0, heartbeatMs: 100 }]);
+  assert.deepEqual(frame.violations, []);
+  frame.abort();
+  const xhr = await client.open('xhr');
+  await xhr.frame((each) => each.type === 'open', 'the open frame');
+  assert.deepEqual(xhr.frames, [{ type: 'open', seq: 0, heartbeatMs: 60_000 }]);
+  xhr.abort();
+});
+
 void test('an sse stream starts with retry: retryMs and a blank line, then one data event per frame', async (t) => {
   const server = await startServer({ retryMs: 1234 });
   t.after(() => server.stop());
