@@ -12,10 +12,10 @@ const REMEDY = {
   time: (target) => (['long-poll', 'jsonp'].includes(target.kind)
     ? 'A cut poll is sent again at once by both clients (no backoff), so the gap is per-request work in the client and server, fractions of a millisecond here; not diagnosed further.'
     : target.kind === 'iframe'
-    ? 'To win: Chromium fires no event when a forever frame is cut, so the cut is found only by the heartbeat watchdog (2 × heartbeatMs); a shorter heartbeat for iframe streams, or probing the frame\'s connection when it goes quiet, would find it sooner.'
-    : 'To win: after a stream that was open and delivering is cut, the client waits the server\'s retryMs floor (1,000 ms by default; PROTOCOL.md §8.2 "never sooner than retryMs") plus jitter, where SockJS reopens at once. One immediate reconnect with `since` after a healthy stream, keeping the floor for repeated failures, would win; that is a change to §8.2 and to src/connection.ts, which others own.'),
+    ? 'Chromium fires no event when a forever frame is cut, so the cut is found only by the heartbeat watchdog: 2 × the iframe stream\'s heartbeat (frameHeartbeatMs, 2 s by default), about 4 s. To win: probe the frame\'s connection when it goes quiet (a cheap request on the same session), at the cost of a request per quiet interval.'
+    : 'After a healthy stream is cut the client comes back within 250 ms (PROTOCOL.md §8.2); the rest is the new request\'s setup. Not diagnosed further.'),
   loss: (target) => (target.kind === 'iframe'
-    ? 'The loss: while the cut frame goes unnoticed (up to 2 × heartbeatMs), the publisher\'s messages overflow the default resume buffer (1,000 messages), so the resume starts with a gap. Finding the cut sooner (above) fixes both.'
+    ? 'The loss: while the cut frame goes unnoticed (2 × its heartbeat interval), the publisher\'s messages overflow the resume buffer (1,000 messages by default), so the resume starts with a gap; a larger bufferMaxMessages, or a faster way to find the cut (above), fixes it.'
     : 'Not diagnosed in this run.'),
 };
 
@@ -25,7 +25,7 @@ function plan(quick) {
   return quick
     ? { names: ['cometkit eventsource'], cuts: 2, resumeTimeoutMs: 10_000, frameCuts: 1, frameTimeoutMs: 10_000 }
     // A cut forever frame raises no event in Chromium: cometkit finds it by its heartbeat watchdog
-    // (2 x heartbeatMs, 30 s by default), so those targets get fewer cuts and a longer wait.
+    // (2 x the frame's heartbeat, 4 s by default), so those targets get fewer cuts and a longer wait.
     : { names: TARGETS.filter((target) => !target.noResume).map((target) => target.name), cuts: 8, resumeTimeoutMs: 15_000, frameCuts: 2, frameTimeoutMs: 40_000 };
 }
 

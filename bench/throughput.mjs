@@ -11,8 +11,8 @@ import { summarize, medianCell, fmt, table, compare } from './stats.mjs';
 
 /** What it would take to win, per kind of transport. */
 const REMEDY = {
-  'long-poll': 'To win: a poll answer carries one batch of at most 32 KiB (PROTOCOL.md §5.3), about three 10 KB messages or ~300 small ones per round trip, where the peers answer with everything queued. Letting one polling answer carry several batches up to a larger bound (say maxStreamBytes) would win; that is a protocol and server/ change, which others own.',
-  jsonp: 'To win: as for long polling, a script poll answers one batch of at most 32 KiB (PROTOCOL.md §5.3); several batches per answer up to a larger bound would win (protocol and server/ change).',
+  'long-poll': 'A poll answer\'s bound adapts per session (PROTOCOL.md §5.3): 32 KiB at first, doubling while answers arrive whole, up to 1 MiB, where some peers answer with everything queued. To win: a larger ceiling, at the cost of what a proxy that cuts long answers makes the client fetch again.',
+  jsonp: 'As for long polling, a script poll\'s answer adapts from 32 KiB up to 1 MiB (PROTOCOL.md §5.3). To win: a larger ceiling, or less work per script element.',
   sse: 'To win: a stream is recycled every maxStreamBytes (128 KiB, about 12 messages of 10 KB), each recycle a new request; EventSource keeps no response text (see the memory job), so sse needs no recycle, or a much larger bound, in engines with EventSource; a server/ change, which others own.',
   'xhr-stream': 'To win: each stream is recycled every maxStreamBytes (128 KiB); a larger bound for bulk streams (a documented server option) trades memory for fewer reconnects.',
   iframe: 'To win: each forever frame is recycled every maxStreamBytes (128 KiB), a new document each time; a larger bound trades memory for fewer reconnects.',
