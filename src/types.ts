@@ -6,6 +6,7 @@ import type { NegotiatorFactory, TransportReason } from './negotiator.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Batching } from './outbox.ts';
 import type { Platform } from './platform.ts';
+import type { Handshake } from './protocol.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
 export type CometState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -140,7 +141,15 @@ export interface CometClientCoreOptions {
 export interface ConnectionOptions extends CometClientCoreOptions {
   platform: Platform;
   logger: (message: string, detail?: unknown) => void;
+  /** @internal Cross-tab takeover (crosstab.ts): continue this session instead of a handshake. */
+  _resume?: Resume | undefined;
 }
+
+/**
+ * @internal A session to continue: its handshake answer with `seq` set to the `since` to resume
+ * from, and `_base`, the first upstream message id to use (the server's acknowledged id + 1).
+ */
+export type Resume = Handshake & { _base?: number | undefined };
 
 /** What a subscriber gets with each message's data. */
 export interface MessageInfo {
