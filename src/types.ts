@@ -29,6 +29,8 @@ export interface ConnectionEvents {
   gap: GapEvent;
   error: CometError;
   close: { reason: StateReason };
+  /** Cross-tab sharing (crosstab.ts): this tab now runs the connection for every tab of its origin. */
+  leader: { leader: boolean };
 }
 
 export interface ReconnectPolicy {
@@ -176,6 +178,11 @@ export interface Client {
   readonly state: CometState;
   /** The downstream transport in use (or being tried), `null` before the first handshake and once closed. */
   readonly transport: TransportName | null;
+  /**
+   * Whether this tab runs the connection itself: `false` while it goes through the connection of
+   * another tab of its origin (cross-tab sharing, `CometClient`'s default), and once closed.
+   */
+  readonly leader?: boolean;
   /** Calls `handler` with each message published on `channel`, once each and in order. */
   subscribe<Data = unknown>(channel: string, handler: MessageHandler<Data>): Subscription;
   /**
