@@ -19,7 +19,7 @@
 // (`_resume`) from `since`, numbering from that id + 1, and sends the publishes still pending.
 // Pages de-duplicate messages by `seq`, so a message the new leader receives again is not doubled.
 import { invoke } from './emitter.ts';
-import { CometError, closedError, isRefusal, listenerError } from './errors.ts';
+import { CometError, closedError, listenerError } from './errors.ts';
 import { oneByOne, type Batching, type OutboxItem } from './outbox.ts';
 import { check } from './protocol.ts';
 import type { Platform } from './platform.ts';
@@ -40,6 +40,12 @@ type Flat = [CometError['type'], string, object];
 /** The last upstream batch: its first id, the publish keys of its messages (in order), its JSON. */
 type Batch = [base: number, keys: (string | undefined)[], json: string];
 
+/** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
+const alone = 'cross-tab sharing unavailable: a connection per page';
+
+/** A publish whose data does not clone: refused like data the server cannot take. */
+const badData: Flat = ['publish-refused', 'bad-data', { code: 'bad-data' }];
+
 /** The messages between pages; the second member is the sender's page id. */
 type Message =
   | ['h', string, string[]] // hello: the sender's channels, all of them
@@ -57,7 +63,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   const { navigator, BroadcastChannel: Channel, location } = platform as TabPlatform;
   const locks = navigator?.locks;
   if (!locks || !Channel) {
-    logger('cross-tab sharing: no Web Locks or BroadcastChannel, a connection per page');
+    logger(alone);
     return inner(endpoint, options, events);
   }
   /** The lock and channel name: the browser scopes both to this origin; the URL, to this endpoint. */
@@ -125,7 +131,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   };
   const offer = (key: string) => {
     const publish = pending.get(key);
-    if (publish && !post(['p', tab, key, ...publish])) finish(key, ['publish-refused', 'bad-data', { code: 'bad-data' }]);
+    if (publish && !post(['p', tab, key, ...publish])) finish(key, badData);
   };
   /** This page's channels, and its publishes still pending: to a new leader, or to everyone at start. */
   const hello = () => {
@@ -215,7 +221,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   function lead() {
     if (ended) return;
     leading = true;
-    logger('cross-tab: leading', tab);
+    logger('cross-tab leader', tab);
     events.emit('leader', { leader: true });
     const served = union();
     post(['l', tab]);
@@ -239,7 +245,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
             if (key && id <= ack && !done.has(key)) say(['a', tab, key, code === undefined ? undefined : ['publish-refused', code, { code }]]);
           });
           run({ ...known, seq: since, _base: ack + 1 }, served);
-        } else if (failure && !isRefusal(failure.status) && tries++ < 3) platform.setTimeout(replay, known.retryMs);
+        } else if (failure && tries++ < 3) platform.setTimeout(replay, known.retryMs);
         else {
           // The session is gone (or out of reach): a new one, and what was missed is a gap.
           say(['e', tab, 'gap', { reason: 'unknown-session' }]);
@@ -258,12 +264,15 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       case 'h':
         tabs.set(from, new Set(message[2]));
         if (leading && from != tab) post(['y', tab, session, since, tabs, batch, lastState, lastTransport]);
+        sync();
         break;
       case 's':
         tabs.set(from, (tabs.get(from) ?? new Set()).add(message[2]));
+        sync();
         break;
       case 'u':
         tabs.get(from)?.delete(message[2]);
+        sync();
         break;
       case 'p':
         if (!done.has(message[2])) pending.set(message[2], [message[3], message[4]]);
@@ -305,7 +314,6 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         batch = message[5];
         break;
     }
-    if (leading) sync();
   }
 
   /** The group's session: a new one starts from its own `seq`. */
@@ -355,7 +363,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     return held;
   }).catch(() => {
     // Refused (an opaque origin, a sandboxed frame): this page runs a connection of its own.
-    logger('cross-tab sharing: Web Locks refused, a connection per page');
+    logger(alone);
     ready = true;
     void lead();
   });
@@ -392,8 +400,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       const key = `${tab}.${++count}`;
       mine.set(key, (error) => { if (error) reject(error); else resolve(); });
       if (ended) finish(key, flat(closedError()));
-      // Not cloneable: refused like data the server cannot take.
-      else if (!say(['p', tab, key, name, data])) finish(key, ['publish-refused', 'bad-data', { code: 'bad-data' }]);
+      else if (!say(['p', tab, key, name, data])) finish(key, badData);
     }),
     on: events.on,
     off: events.off,
