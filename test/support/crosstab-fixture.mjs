@@ -2,8 +2,9 @@
 // test runner's server at /xtab/<room>/comet, with counters the browser cannot fake: handshakes,
 // downstream requests open now and at most at once, the sessions that opened a downstream
 // request, and every publish the server applied (through `onPublish`, then broadcast as usual).
-// Control routes under /__fixture/xtab/: `stats`, `publish` (count messages at once) and `stream`
-// (count messages, one every everyMs, from the server's own timer). The other-origin page of the
+// Control routes under /__fixture/xtab/: `stats`, `publish` (count messages at once), `stream`
+// (count messages, one every everyMs, from the server's own timer) and `slow-sends` (answers to
+// upstream sends held back after they were applied, so that a page can go with its send in flight). The other-origin page of the
 // security test is served by the fixture's second-origin server (`attackerPage`).
 import { createCometServer } from '../../dist/server.mjs';
 
@@ -23,6 +24,7 @@ function makeRoom(id) {
     downstreamMax: 0,
     downstreamTotal: 0,
     downstreamSessions: new Set(),
+    sendDelayMs: 0,
     /** Every publish applied, in order: { channel, data }. */
     applied: [],
     subscribes: [],
@@ -59,6 +61,10 @@ export function crossTabFixture() {
     } else if (route === 'publish') {
       for (let index = 1; index <= count; index++) target.comet.publish(channel, { index });
       sendJson(res, 200, { published: count });
+    } else if (route === 'slow-sends') {
+      // From now on, the answer to each upstream send leaves `ms` after the server applied it.
+      target.sendDelayMs = Number(url.searchParams.get('ms') ?? '0');
+      sendJson(res, 200, { sendDelayMs: target.sendDelayMs });
     } else if (route === 'stream') {
       const everyMs = Number(url.searchParams.get('everyMs') ?? '2');
       let index = 0;
@@ -88,6 +94,13 @@ export function crossTabFixture() {
         target.downstreamMax = Math.max(target.downstreamMax, target.downstreamOpen);
         target.downstreamSessions.add(url.searchParams.get('session'));
         ctx.res.once('close', () => { target.downstreamOpen--; });
+      }
+      if (target.sendDelayMs && url.pathname.endsWith('/send')) {
+        const end = ctx.res.end.bind(ctx.res);
+        ctx.res.end = (...args) => {
+          setTimeout(() => end(...args), target.sendDelayMs);
+          return ctx.res;
+        };
       }
       target.comet.handler(ctx.req, ctx.res);
       return undefined;
