@@ -35,6 +35,8 @@ interface RoomStats {
   inspect: { sessions: number; perSession: { subscriptions: string[] }[] };
 }
 
+interface Mocha { timeout(ms: number): void }
+
 const run = Math.random().toString(36).slice(2, 8);
 let rooms = 0;
 const frames: HTMLIFrameElement[] = [];
@@ -95,7 +97,10 @@ describe('cross-tab sharing (five same-origin iframes, the built UMD bundle)', (
   });
 
   for (const how of ['removed', 'navigated away'] as const) {
-    it(`the leading page ${how} mid-stream (1,000 messages) and mid-burst (20 publishes per page): nothing lost, doubled or applied twice`, async () => {
+    it(`the leading page ${how} mid-stream (1,000 messages) and mid-burst (20 publishes per page): nothing lost, doubled or applied twice`, async function (this: Mocha) {
+      // The transport is the negotiator's: after the transport suites it may be long polling (its
+      // memory per origin), one request per answer, slower than a stream on a loaded machine.
+      this.timeout(120000);
       const { room, channel, pages } = await openRoom(5);
       await fetch(`/__fixture/xtab/stream?room=${room}&channel=${channel}&count=1000&everyMs=3`);
       await waitFor(() => pages.every((frame) => (state(frame)?.indexes.length ?? 0) >= 150), 'the stream under way in every page');
