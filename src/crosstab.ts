@@ -146,10 +146,10 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   const watch = (page: string) => {
     if (page != tab && !watched.has(page)) {
       watched.add(page);
-      void locks.request(`${name} ${page}`, () => {
+      locks.request(`${name} ${page}`, () => {
         tabs.delete(page);
         sync();
-      });
+      }).catch(close);
     }
   };
 
@@ -358,14 +358,19 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     if (!ended) {
       ready = true;
       hello();
-      void locks.request(name, lead);
+      // A lock lost while held (the page is going: WebKit rejects as it navigates a frame away,
+      // and the old page's timers may still run): this page leaves, so it never competes with the next leader.
+      locks.request(name, lead).catch(close);
     }
     return held;
   }).catch(() => {
-    // Refused (an opaque origin, a sandboxed frame): this page runs a connection of its own.
-    logger(alone);
-    ready = true;
-    void lead();
+    if (ready) close();
+    else {
+      // Refused (an opaque origin, a sandboxed frame): this page runs a connection of its own.
+      logger(alone);
+      ready = true;
+      void lead();
+    }
   });
 
   return {

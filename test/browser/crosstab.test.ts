@@ -26,7 +26,10 @@ interface FrameWindow extends Window {
   burst?: (tag: string, count: number) => void;
 }
 interface RoomStats {
+  /** The last downstream requests that ended: resource, since, duration. */
+  log?: string[];
   handshakes: number;
+  downstreamOpen: number;
   downstreamMax: number;
   downstreamTotal: number;
   downstreamSessions: string[];
@@ -56,9 +59,10 @@ async function until(condition: () => Promise<boolean>, what: string, timeoutMs 
   }
 }
 
-function openPage(endpoint: string, channel: string, share = true): Promise<HTMLIFrameElement> {
+/** A page; `transports` pins its transports (default: the negotiator's choice). */
+function openPage(endpoint: string, channel: string, share = true, transports = ''): Promise<HTMLIFrameElement> {
   const frame = document.createElement('iframe');
-  frame.src = `/test/browser/pages/crosstab-frame.html?endpoint=${encodeURIComponent(endpoint)}&channel=${channel}&share=${share}`;
+  frame.src = `/test/browser/pages/crosstab-frame.html?endpoint=${encodeURIComponent(endpoint)}&channel=${channel}&share=${share}&transports=${transports}`;
   frames.push(frame);
   const loaded = new Promise<HTMLIFrameElement>((resolve) => { frame.addEventListener('load', () => { resolve(frame); }, { once: true }); });
   document.body.append(frame);
@@ -66,11 +70,11 @@ function openPage(endpoint: string, channel: string, share = true): Promise<HTML
 }
 
 /** A room of its own on the fixture, `count` pages on it, all open with one leader, and the channel subscribed at the server. */
-async function openRoom(count: number) {
+async function openRoom(count: number, transports = '') {
   const room = `${run}-${++rooms}`;
   const endpoint = `/xtab/${room}/comet`;
   const channel = 'stream';
-  const pages = await Promise.all(Array.from({ length: count }, () => openPage(endpoint, channel)));
+  const pages = await Promise.all(Array.from({ length: count }, () => openPage(endpoint, channel, true, transports)));
   await waitFor(() => pages.every((frame) => win(frame)?.client?.state === 'open'), `${count} pages open`);
   await waitFor(() => pages.filter((frame) => win(frame)?.client?.leader).length === 1, 'one leader');
   await until(async () => (await stats(room)).inspect.perSession.some((session) => session.subscriptions.includes(channel)), 'the subscription at the server');
@@ -96,12 +100,13 @@ describe('cross-tab sharing (five same-origin iframes, the built UMD bundle)', (
     expect(pages.map((frame) => state(frame)!.leaderEvents).reduce((a, b) => a + b)).to.equal(1);
   });
 
-  for (const how of ['removed', 'navigated away'] as const) {
-    it(`the leading page ${how} mid-stream (1,000 messages) and mid-burst (20 publishes per page): nothing lost, doubled or applied twice`, async function (this: Mocha) {
-      // The transport is the negotiator's: after the transport suites it may be long polling (its
-      // memory per origin), one request per answer, slower than a stream on a loaded machine.
+  // The negotiator's choice (a stream, or long polling where its memory per origin says so after
+  // the transport suites), and long polling forced: a poll per answer, so many more requests in
+  // flight when the leader goes (it found that WebKit lets a navigated-away frame's code run on).
+  for (const [how, transports] of [['removed', ''], ['navigated away', ''], ['removed', 'long-polling'], ['navigated away', 'long-polling']] as const) {
+    it(`the leading page ${how}${transports && ` (${transports})`} mid-stream (1,000 messages) and mid-burst (20 publishes per page): nothing lost, doubled or applied twice`, async function (this: Mocha) {
       this.timeout(120000);
-      const { room, channel, pages } = await openRoom(5);
+      const { room, channel, pages } = await openRoom(5, transports);
       await fetch(`/__fixture/xtab/stream?room=${room}&channel=${channel}&count=1000&everyMs=3`);
       await waitFor(() => pages.every((frame) => (state(frame)?.indexes.length ?? 0) >= 150), 'the stream under way in every page');
       const leader = pages.find((frame) => win(frame)?.client?.leader)!;
@@ -114,7 +119,15 @@ describe('cross-tab sharing (five same-origin iframes, the built UMD bundle)', (
       if (how === 'removed') leader.remove();
       else leader.src = 'about:blank';
 
-      await waitFor(() => survivors.every((frame) => state(frame)!.indexes.length >= 1000), '1,000 messages in every remaining page', 60000);
+      const summary = () => survivors.map((frame) => {
+        const page = state(frame)!;
+        return `${win(frame)!.client!.leader ? 'leader' : 'follower'} ${win(frame)!.client!.state} ${page.indexes.length} messages, last ${page.indexes.at(-1) ?? '-'}, errors ${page.errors.slice(-3).join('; ') || 'none'}`;
+      }).join(' | ');
+      await waitFor(() => survivors.every((frame) => state(frame)!.indexes.length >= 1000), '1,000 messages in every remaining page', 60000)
+        .catch(async (error: unknown) => {
+          const { handshakes, downstreamTotal, downstreamMax, inspect, log } = await stats(room);
+          throw new Error(`${String(error)}: ${summary()}; server: ${handshakes} handshakes, ${downstreamTotal} downstream requests, at most ${downstreamMax} at once, ${JSON.stringify(inspect)} last downstream requests ${JSON.stringify(log)}`);
+        });
       await waitFor(() => survivors.every((frame) => state(frame)!.applied.length + state(frame)!.refused.length === 20), 'every publish settled', 30000);
       await waitFor(() => survivors.some((frame) => win(frame)!.client!.leader), 'a new leader');
       for (const frame of survivors) {
@@ -122,7 +135,7 @@ describe('cross-tab sharing (five same-origin iframes, the built UMD bundle)', (
         expect(state(frame)!.refused).to.deep.equal([]);
       }
       const counted = await stats(room);
-      console.log(`leader ${how}: ${appliedBefore} of 100 publishes applied, unanswered, when it went; ${counted.applied.filter(({ data }) => data.tag === `page${pages.indexOf(leader)}`).length}/20 of its publishes applied; ${counted.downstreamTotal} downstream requests, at most ${counted.downstreamMax} at once`);
+      console.log(`leader ${how}${transports && ` (${transports})`}: ${appliedBefore} of 100 publishes applied, unanswered, when it went; ${counted.applied.filter(({ data }) => data.tag === `page${pages.indexOf(leader)}`).length}/20 of its publishes applied; ${counted.downstreamTotal} downstream requests, at most ${counted.downstreamMax} at once`);
       const appliedBy = (tag: string) => counted.applied.filter(({ data }) => data.tag === tag).map(({ data }) => data.index).sort((a, b) => a - b);
       const twenty = Array.from({ length: 20 }, (_, index) => index);
       pages.forEach((frame, index) => {

@@ -25,6 +25,8 @@ function makeRoom(id) {
     downstreamTotal: 0,
     downstreamSessions: new Set(),
     sendDelayMs: 0,
+    /** The last 30 downstream requests that ended (for a failure's message). */
+    log: [],
     /** Every publish applied, in order: { channel, data }. */
     applied: [],
     subscribes: [],
@@ -93,7 +95,12 @@ export function crossTabFixture() {
         target.downstreamTotal++;
         target.downstreamMax = Math.max(target.downstreamMax, target.downstreamOpen);
         target.downstreamSessions.add(url.searchParams.get('session'));
-        ctx.res.once('close', () => { target.downstreamOpen--; });
+        const at = Date.now();
+        ctx.res.once('close', () => {
+          target.downstreamOpen--;
+          target.log.push(`${url.pathname.split('/').pop()} since=${url.searchParams.get('since')} ${Date.now() - at}ms`);
+          if (target.log.length > 30) target.log.shift();
+        });
       }
       if (target.sendDelayMs && url.pathname.endsWith('/send')) {
         const end = ctx.res.end.bind(ctx.res);

@@ -16,6 +16,7 @@ interface LockRequest {
   page: Page;
   callback: () => unknown;
   resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
   granted: boolean;
 }
 
@@ -28,10 +29,10 @@ class Locks {
   queues = new Map<string, LockRequest[]>();
 
   request(page: Page, name: string, callback: () => unknown): Promise<unknown> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const queue = this.queues.get(name) ?? [];
       this.queues.set(name, queue);
-      queue.push({ page, callback, resolve, granted: false });
+      queue.push({ page, callback, resolve, reject, granted: false });
       this.grant(name);
     });
   }
@@ -61,6 +62,20 @@ class Locks {
   crash(page: Page) {
     for (const [name, queue] of this.queues) {
       for (const request of queue.filter((candidate) => candidate.page === page)) this.release(name, request);
+    }
+  }
+
+  /**
+   * What WebKit does to a frame it navigates away: the page's locks are released and their
+   * requests rejected, while the page's own code may still run.
+   */
+  revoke(page: Page) {
+    for (const [name, queue] of this.queues) {
+      for (const request of queue.filter((candidate) => candidate.page === page)) {
+        request.page = { crashed: true };
+        this.release(name, request);
+        request.reject(new DOMException('the page is going', 'AbortError'));
+      }
     }
   }
 

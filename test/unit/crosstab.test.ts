@@ -160,6 +160,23 @@ describe('cross-tab sharing', () => {
     assert.equal(results.length, 4);
   });
 
+  it('a leader whose locks are taken from it while its code still runs (WebKit navigating a frame away) leaves: one leader, one stream', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    world.stream().deliver(frames.open(), frames.msg(1));
+    await world.settle();
+    world.locks.revoke(old.page);
+    await world.settle();
+    assert.equal(old.client.state, 'closed');
+    assert.equal(old.client.leader, false);
+    const next = world.leader();
+    assert.notEqual(next, old);
+    assert.equal(world.streams().filter((exchange) => !exchange.done).length, 1, 'only the new leader streams');
+    world.stream().deliver(frames.open(1), frames.msg(2));
+    await world.settle();
+    for (const each of world.opened.filter((opened) => opened !== old)) assert.deepEqual(each.received, [1, 2]);
+  });
+
   it('without Web Locks or BroadcastChannel each page connects by itself, and says so once through the logger', async () => {
     for (const missing of [{ withLocks: false }, { withChannel: false }]) {
       const world = origin(missing);
