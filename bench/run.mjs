@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark in one run, written to BENCHMARKS.md. Every figure in that file
 // comes from this command; nothing in it is written by hand.
 //   --quick          small counts, a few targets per job: under a minute (the Node test runs it)
-//   --only=a,b       only these jobs (size, latency, throughput, reconnect, memory, fanout)
+//   --only=a,b       only these jobs (size, latency, throughput, reconnect, memory, takeover, fanout)
 //   --out=FILE       where to write the Markdown (default BENCHMARKS.md; with --quick, a file in the OS temp dir)
 //   --json=FILE      also write the sections as JSON (rows and raw summaries)
 import { writeFile, readFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { launchChromium } from './browser.mjs';
 import { fmt } from './stats.mjs';
 
 const root = new URL('../', import.meta.url);
-const JOBS = ['size', 'latency', 'throughput', 'reconnect', 'memory', 'fanout'];
+const JOBS = ['size', 'latency', 'throughput', 'reconnect', 'memory', 'takeover', 'fanout'];
 const BROWSER_JOBS = new Set(['latency', 'throughput', 'reconnect', 'memory']);
 
 function parseArgs(argv) {
@@ -85,7 +85,6 @@ function render({ options, machineLines, sections, startedAt, seconds }) {
     if (section.findings?.length) lines.push(...section.findings.map((finding) => `- ${finding}`), '');
     for (const line of section.after ?? []) lines.push(line, '');
   }
-  lines.push('## Cross-tab takeover', '', 'Not measured: cross-tab sharing not built (issue 5).', '');
   return lines.join('\n');
 }
 

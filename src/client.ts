@@ -1,11 +1,13 @@
 // `CometClient`: the core with the six built-in transports, chosen by name, the full negotiator
 // (memory per origin, reprobes), batched sends, the page's lifecycle events and one connection per
-// endpoint for all clients of the page.
+// endpoint for all clients of the page, shared with the other tabs of the origin (crosstab.ts).
 import { batchMessages } from './batching.ts';
 import { CometClientCore, type CometClientCoreOptions } from './core.ts';
 import { pageLifecycle } from './lifecycle.ts';
 import { createNegotiator } from './negotiator.ts';
-import { sharedConnections } from './pool.ts';
+import { createConnection } from './connection.ts';
+import { acrossTabs } from './crosstab.ts';
+import { pooled, sharedConnections } from './pool.ts';
 import { eventsource } from '../transports/eventsource.ts';
 import { iframe } from '../transports/iframe.ts';
 import { jsonp } from '../transports/jsonp.ts';
@@ -15,6 +17,8 @@ import { xhrStreaming } from '../transports/xhr-streaming.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
 const builtIn: readonly Transport[] = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
+/** The page pool over the cross-tab share: one connection per endpoint per browser. */
+const sharedAcrossTabs = /* @__PURE__ */ pooled(/* @__PURE__ */ acrossTabs(createConnection));
 
 export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transports' | 'negotiator' | 'connect' | 'batching' | 'lifecycle'> {
   /**
@@ -24,6 +28,14 @@ export interface CometClientOptions extends Omit<CometClientCoreOptions, 'transp
    * @default ['eventsource', 'xhr-streaming', 'multipart', 'iframe', 'long-polling', 'jsonp']
    */
   transports?: readonly TransportName[];
+  /**
+   * Share one connection per endpoint with every tab and frame of this origin (crosstab.ts): one
+   * page, the leader, holds it and the others go through it; `client.leader` says which this is.
+   * Where Web Locks or BroadcastChannel is missing, each page connects by itself. `false`: one
+   * connection per page (still shared by the clients of the page).
+   * @default true
+   */
+  shareAcrossTabs?: boolean;
 }
 
 export class CometClient extends CometClientCore {
@@ -35,7 +47,7 @@ export class CometClient extends CometClientCore {
       negotiator: createNegotiator,
       batching: batchMessages,
       lifecycle: pageLifecycle,
-      connect: sharedConnections,
+      connect: options.shareAcrossTabs == false ? sharedConnections : sharedAcrossTabs,
     });
   }
 }

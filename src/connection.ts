@@ -11,7 +11,7 @@ import { CometError, closedError, isRefusal, isRetried, listenerError, type Come
 import { inOrder } from './negotiator.ts';
 import { createOutbox, oneByOne, type OutboxItem } from './outbox.ts';
 import { check, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
-import type { CometState, ConnectionFactory, MessageHandler, StateReason } from './types.ts';
+import type { CometState, ConnectionFactory, MessageHandler, Resume, StateReason } from './types.ts';
 import { createWatchdog } from './watchdog.ts';
 import { fetchJson, type OneShotDone } from '../transports/request.ts';
 import type { ScriptRoute, Upstream } from '../transports/script.ts';
@@ -115,21 +115,28 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     // The one-shot request gives up by itself after sendTimeoutMs.
     const abort = oneShot(`${endpoint}/handshake?v=1&t=${bust()}`, (failure, value) => {
       const answer = failure ? undefined : check(value);
-      if (answer?.type == 'handshake') {
-        session = answer;
-        since = answer.seq;
-        heartbeatMs = answer.heartbeatMs;
-        retryFloorMs = answer.retryMs;
-        negotiator.start(answer.transports, !!upstream.scriptOnly);
-        renew([...channels.keys()].map((channel) => tell('subscribe', channel)));
-        const transport = current();
-        if (!transport) return onFailure(fail('unsupported', 'no transport'));
-        // A poll holds until there is data: for polling, the server's answer is proof enough.
-        if (!transport.streaming) transition('open', 'handshake');
-        open();
-      } else onFailure(failure ?? fail('protocol', 'not a handshake'));
+      if (answer?.type == 'handshake') start(answer);
+      else onFailure(failure ?? fail('protocol', 'not a handshake'));
     });
     if (mine == run) down = { close: abort };
+  }
+
+  /**
+   * Runs a session: a handshake's answer, or (`options._resume`, a cross-tab takeover in
+   * crosstab.ts) one another tab ran, from `seq` = its `since`, upstream ids from `_base`.
+   */
+  function start(answer: Resume) {
+    session = answer;
+    since = answer.seq;
+    heartbeatMs = answer.heartbeatMs;
+    retryFloorMs = answer.retryMs;
+    negotiator.start(answer.transports, !!upstream.scriptOnly);
+    renew([...channels.keys()].map((channel) => tell('subscribe', channel)), answer._base);
+    const transport = current();
+    if (!transport) return onFailure(fail('unsupported', 'no transport'));
+    // A poll holds until there is data: for polling, the server's answer is proof enough.
+    if (!transport.streaming) transition('open', 'handshake');
+    open();
   }
 
   /** Opens the downstream request on the current transport, at `since`. */
@@ -295,7 +302,9 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     else push(queued);
   };
 
-  handshake();
+  // Cross-tab seam (crosstab.ts): continue a session instead of opening one.
+  if (options._resume) start(options._resume);
+  else handshake();
 
   return {
     get state() {

@@ -15,6 +15,8 @@ export class CometClientCore implements Client {
   // client is that connection's handle, with this class's prototype, so nothing forwards calls.
   declare readonly state: CometState;
   declare readonly transport: TransportName | null;
+  /** With a shared connection (`connect`): whether this tab runs it, or goes through another tab's. */
+  declare readonly leader?: boolean;
   declare readonly subscribe: <Data = unknown>(channel: string, handler: MessageHandler<Data>) => Subscription;
   declare readonly publish: (channel: string, data: unknown) => Promise<void>;
   declare readonly on: Client['on'];

@@ -7,7 +7,8 @@ export type { CometState, StateReason, GapEvent, ReconnectPolicy } from './conne
 export { createNegotiator, inOrder, type TransportReason, type Negotiator, type NegotiatorFactory } from './negotiator.ts';
 export { browserPlatform, type Platform, type KeyValueStorage } from './platform.ts';
 export { createConnection, type ConnectionFactory } from './connection.ts';
-export { sharedConnections } from './pool.ts';
+export { sharedConnections, pooled } from './pool.ts';
+export { acrossTabs, type TabPlatform } from './crosstab.ts';
 export { oneByOne, type Batching, type OutboxItem, type OutboxLimits } from './outbox.ts';
 export { batchMessages } from './batching.ts';
 export { pageLifecycle, type Lifecycle } from './lifecycle.ts';

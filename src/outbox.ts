@@ -52,13 +52,14 @@ export const oneByOne: Batching = {
 
 /**
  * `push`, `pause` (stops sending, the in-flight request aborted, until `renew`; the messages keep
- * their ids), `renew` (a new session: ids restart at 1, the given subscriptions go first, queued
- * (un)subscribes are dropped) and `close`. A tuple: the bundle carries no member names.
+ * their ids), `renew` (a new session: ids restart at `first`, 1 unless a cross-tab takeover
+ * continues a session (crosstab.ts); the given subscriptions go first, queued (un)subscribes are
+ * dropped) and `close`. A tuple: the bundle carries no member names.
  */
 export type Outbox = readonly [
   push: (item: OutboxItem) => void,
   pause: () => void,
-  renew: (subscriptions: OutboxItem[]) => void,
+  renew: (subscriptions: OutboxItem[], first?: number) => void,
   close: (error: CometError) => void,
 ];
 
@@ -162,12 +163,12 @@ export function createOutbox(
       if (!abort && timer === undefined) wait(0, flush);
     },
     stop,
-    (subscriptions) => {
+    (subscriptions, first = 1) => {
       stop();
       // The fresh subscriptions stand for every queued (un)subscribe: those are done.
       for (const item of items) if (item.type != 'publish') item.settle();
       items = subscriptions.concat(items.filter((item) => item.type == 'publish'));
-      base = 1;
+      base = first;
       attempt = solo = 0;
       flush();
     },

@@ -16,65 +16,76 @@ interface Shared {
   clients: Set<ClientEvents>;
 }
 
-/** Per platform (a page has one; tests make many), endpoint URL to its shared connection. */
-const pools = new WeakMap<Platform, Map<string, Shared>>();
-
-export const sharedConnections: ConnectionFactory = (endpoint, options, events) => {
-  const { platform } = options;
-  const pool = pools.get(platform) ?? new Map<string, Shared>();
-  pools.set(platform, pool);
-  let shared = pool.get(endpoint);
-  if (!shared || shared.connection.state == 'closed') {
-    const clients = new Set<ClientEvents>();
-    // The connection's own listeners are never used: it tells every client on it instead.
-    const fanOut: Emitter<ConnectionEvents> = createEmitter(() => undefined);
-    fanOut.emit = (type, payload) => {
-      for (const client of [...clients]) client.emit(type, payload);
-    };
-    shared = { clients, connection: createConnection(endpoint, options, fanOut) };
-    pool.set(endpoint, shared);
-  }
-  const { connection, clients } = shared;
-  clients.add(events);
-  let left = false;
-  /** This client's subscriptions, and the rejections of its publishes not yet settled. */
-  const mine = new Set<Subscription>();
-  const pending = new Set<(error: CometError) => void>();
-  return {
-    get state() {
-      return left ? 'closed' : connection.state;
-    },
-    get transport() {
-      return left ? null : connection.transport;
-    },
-    subscribe<Data>(channel: string, handler: MessageHandler<Data>) {
-      // A handler that throws is reported to its own client only.
-      const subscription = left ? undefined : connection.subscribe<Data>(channel, (data, message) => {
-        invoke(handler, (error) => { events.emit('error', listenerError(error)); }, data, message);
-      });
-      if (subscription) mine.add(subscription);
-      return {
-        unsubscribe() {
-          if (subscription && mine.delete(subscription)) subscription.unsubscribe();
-        },
+/**
+ * The page pool over connections that `open` makes: `createConnection` for `sharedConnections`,
+ * or the cross-tab share of one (crosstab.ts) for `CometClient`.
+ */
+export const pooled = (open: ConnectionFactory): ConnectionFactory => {
+  /** Per platform (a page has one; tests make many), endpoint URL to its shared connection. */
+  const pools = new WeakMap<Platform, Map<string, Shared>>();
+  return (endpoint, options, events) => {
+    const { platform } = options;
+    const pool = pools.get(platform) ?? new Map<string, Shared>();
+    pools.set(platform, pool);
+    let shared = pool.get(endpoint);
+    if (!shared || shared.connection.state == 'closed') {
+      const clients = new Set<ClientEvents>();
+      // The connection's own listeners are never used: it tells every client on it instead.
+      const fanOut: Emitter<ConnectionEvents> = createEmitter(() => undefined);
+      fanOut.emit = (type, payload) => {
+        for (const client of [...clients]) client.emit(type, payload);
       };
-    },
-    publish: (channel, data) => left ? Promise.reject(closedError()) : new Promise((resolve, reject) => {
-      pending.add(reject);
-      void connection.publish(channel, data).then(resolve, reject).then(() => pending.delete(reject));
-    }),
-    on: events.on,
-    off: events.off,
-    close() {
-      if (left) return;
-      left = true;
-      clients.delete(events);
-      // The last client closes the connection, without unsubscribing first.
-      if (!clients.size) connection.close();
-      for (const subscription of mine) subscription.unsubscribe();
-      for (const reject of pending) reject(closedError());
-      events.emit('statechange', { state: 'closed', reason: 'client-close' });
-      events.emit('close', { reason: 'client-close' });
-    },
+      shared = { clients, connection: open(endpoint, options, fanOut) };
+      pool.set(endpoint, shared);
+    }
+    const { connection, clients } = shared;
+    clients.add(events);
+    let left = false;
+    /** This client's subscriptions, and the rejections of its publishes not yet settled. */
+    const mine = new Set<Subscription>();
+    const pending = new Set<(error: CometError) => void>();
+    return {
+      get state() {
+        return left ? 'closed' : connection.state;
+      },
+      get transport() {
+        return left ? null : connection.transport;
+      },
+      // Whether this page runs the connection: false only for a follower of another tab's (crosstab.ts).
+      get leader() {
+        return !left && connection.leader != false;
+      },
+      subscribe<Data>(channel: string, handler: MessageHandler<Data>) {
+        // A handler that throws is reported to its own client only.
+        const subscription = left ? undefined : connection.subscribe<Data>(channel, (data, message) => {
+          invoke(handler, (error) => { events.emit('error', listenerError(error)); }, data, message);
+        });
+        if (subscription) mine.add(subscription);
+        return {
+          unsubscribe() {
+            if (subscription && mine.delete(subscription)) subscription.unsubscribe();
+          },
+        };
+      },
+      publish: (channel, data) => left ? Promise.reject(closedError()) : new Promise((resolve, reject) => {
+        pending.add(reject);
+        void connection.publish(channel, data).then(resolve, reject).then(() => pending.delete(reject));
+      }),
+      on: events.on,
+      off: events.off,
+      close() {
+        if (left) return;
+        left = true;
+        clients.delete(events);
+        // The last client closes the connection, without unsubscribing first.
+        if (!clients.size) connection.close();
+        for (const subscription of mine) subscription.unsubscribe();
+        for (const reject of pending) reject(closedError());
+        events.emit('statechange', { state: 'closed', reason: 'client-close' });
+        events.emit('close', { reason: 'client-close' });
+      },
+    };
   };
 };
+
+export const sharedConnections: ConnectionFactory = /* @__PURE__ */ pooled(createConnection);

@@ -6,6 +6,7 @@ import type { NegotiatorFactory, TransportReason } from './negotiator.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Batching } from './outbox.ts';
 import type { Platform } from './platform.ts';
+import type { Handshake } from './protocol.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
 
 export type CometState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -28,6 +29,8 @@ export interface ConnectionEvents {
   gap: GapEvent;
   error: CometError;
   close: { reason: StateReason };
+  /** Cross-tab sharing (crosstab.ts): this tab now runs the connection for every tab of its origin. */
+  leader: { leader: boolean };
 }
 
 export interface ReconnectPolicy {
@@ -143,7 +146,15 @@ export interface CometClientCoreOptions {
 export interface ConnectionOptions extends CometClientCoreOptions {
   platform: Platform;
   logger: (message: string, detail?: unknown) => void;
+  /** @internal Cross-tab takeover (crosstab.ts): continue this session instead of a handshake. */
+  _resume?: Resume | undefined;
 }
+
+/**
+ * @internal A session to continue: its handshake answer with `seq` set to the `since` to resume
+ * from, and `_base`, the first upstream message id to use (the server's acknowledged id + 1).
+ */
+export type Resume = Handshake & { _base?: number | undefined };
 
 /** What a subscriber gets with each message's data. */
 export interface MessageInfo {
@@ -170,6 +181,11 @@ export interface Client {
   readonly state: CometState;
   /** The downstream transport in use (or being tried), `null` before the first handshake and once closed. */
   readonly transport: TransportName | null;
+  /**
+   * Whether this tab runs the connection itself: `false` while it goes through the connection of
+   * another tab of its origin (cross-tab sharing, `CometClient`'s default), and once closed.
+   */
+  readonly leader?: boolean;
   /** Calls `handler` with each message published on `channel`, once each and in order. */
   subscribe<Data = unknown>(channel: string, handler: MessageHandler<Data>): Subscription;
   /**

@@ -1,11 +1,13 @@
 // The reference server as the browser suites see it: mounted same-origin inside the test runner's
 // own web server at /comet, and again on a second port for cross-origin tests, with a few control
 // routes (/__fixture/...) that tell a page where the servers are, make them publish, and read
-// their counters. The fault suites' server and proxies live in fault-fixture.mjs.
+// their counters. The fault suites' server and proxies live in fault-fixture.mjs, the cross-tab
+// suites' in crosstab-fixture.mjs.
 // It loads the built server (dist/server.mjs): `npm test` builds before the browser suites run.
 import { createServer } from 'node:http';
 import { createCometServer } from '../../dist/server.mjs';
 import { startFaultFixture } from './fault-fixture.mjs';
+import { attackerPage, crossTabFixture } from './crosstab-fixture.mjs';
 
 const FIXTURE_PREFIX = '/__fixture/';
 
@@ -48,9 +50,11 @@ export async function startFixture() {
   const sameOrigin = createCometServer({ ...options });
   const crossOrigin = createCometServer({ ...options, allowedOrigins: '*' });
 
+  const crossTab = crossTabFixture();
   const crossServer = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!control(crossOrigin, url, res)) crossOrigin.handler(req, res);
+    if (url.pathname === '/__fixture/xtab/attacker.html') attackerPage(res);
+    else if (!control(crossOrigin, url, res)) crossOrigin.handler(req, res);
   });
   const crossPort = await listen(crossServer);
   const faults = await startFaultFixture();
@@ -58,6 +62,7 @@ export async function startFixture() {
 
   const shutdown = () => {
     faults.close();
+    crossTab.close();
     void sameOrigin.close();
     void crossOrigin.close();
     crossServer.closeAllConnections();
@@ -78,6 +83,7 @@ export async function startFixture() {
         sameOrigin.handler(ctx.req, ctx.res);
         return undefined;
       }
+      if (crossTab.owns(url)) return crossTab.handle(ctx, url);
       if (url.pathname === `${FIXTURE_PREFIX}env`) {
         ctx.respond = false;
         sendJson(ctx.res, 200, env);

@@ -1,0 +1,212 @@
+// Cross-tab sharing (src/crosstab.ts) on stand-in Web Locks and BroadcastChannel (test/support/tabs.ts):
+// the election, the followers going through the leader, reference-counted subscriptions across
+// pages, and the takeover when the leader goes away, exactly once upstream and downstream.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { CometClientCore, CometError } from '../../src/index.ts';
+import { SESSION, frames } from '../support/fake-platform.ts';
+import { origin, type TabPage } from '../support/tabs.ts';
+
+interface Opened { page: TabPage; client: CometClientCore; received: number[]; errors: CometError[] }
+
+/** `count` pages of one origin, each with a client subscribed to `room`, settled. */
+async function pages(count: number, room = 'room/42') {
+  const world = origin();
+  const opened: Opened[] = [];
+  for (let index = 0; index < count; index++) {
+    const page = world.page();
+    const client = page.client();
+    const received: number[] = [];
+    const errors: CometError[] = [];
+    client.on('error', (error) => errors.push(error));
+    client.subscribe(room, (_data, { seq }) => received.push(seq));
+    opened.push({ page, client, received, errors });
+  }
+  await world.settle();
+  const leader = () => {
+    const leaders = opened.filter((each) => !each.page.crashed && each.client.leader);
+    assert.equal(leaders.length, 1, `one leader, not ${leaders.length}`);
+    return leaders[0]!;
+  };
+  const stream = () => leader().page.sse.last();
+  const handshakes = () => world.pages.flatMap((page) => page.io.requests.filter((request) => request.kind === 'handshake'));
+  const streams = () => world.pages.flatMap((page) => page.sse.exchanges);
+  const sent = () => world.upstream.applied.map((message) => `${message.id} ${message.type} ${message.channel}`);
+  return { ...world, opened, leader, stream, handshakes, streams, sent };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
+
+describe('cross-tab sharing', () => {
+  it('five pages elect one leader: one handshake and one stream for all of them', async () => {
+    const world = await pages(5);
+    const leader = world.leader();
+    assert.equal(world.handshakes().length, 1);
+    assert.equal(world.streams().length, 1);
+    assert.equal(world.stream().session, SESSION);
+    assert.deepEqual(world.opened.map((each) => each.client.leader), world.opened.map((each) => each === leader));
+    world.stream().deliver(frames.open());
+    await world.settle();
+    assert.deepEqual(world.opened.map((each) => each.client.state), Array(5).fill('open'));
+    assert.deepEqual(world.opened.map((each) => each.client.transport), Array(5).fill('eventsource'));
+  });
+
+  it("the leader says so with a 'leader' event; the followers hear none", async () => {
+    const world = origin();
+    const heard: string[] = [];
+    for (const name of ['first', 'second']) world.page().client().on('leader', ({ leader }) => heard.push(`${name} ${leader}`));
+    await world.settle();
+    assert.deepEqual(heard, ['first true']);
+  });
+
+  it('every message reaches every page once, in order', async () => {
+    const world = await pages(5);
+    world.stream().deliver(frames.open(), ...range(1, 20).map((seq) => frames.msg(seq)), frames.msg(7), frames.msg(21, 'elsewhere'));
+    await world.settle();
+    for (const each of world.opened) assert.deepEqual(each.received, range(1, 20));
+  });
+
+  it('the server sees one subscribe per channel per browser, and the unsubscribe only when the last page leaves it', async () => {
+    const world = await pages(3);
+    assert.deepEqual(world.sent(), ['1 subscribe room/42']);
+    const [first, second, third] = world.opened as [Opened, Opened, Opened];
+    const subscriptions = [first, second, third].map((each) => each.client.subscribe('news', () => undefined));
+    await world.settle();
+    assert.deepEqual(world.sent(), ['1 subscribe room/42', '2 subscribe news']);
+    subscriptions[0]!.unsubscribe();
+    subscriptions[2]!.unsubscribe();
+    await world.settle();
+    assert.equal(world.sent().length, 2, 'another page still wants news');
+    subscriptions[1]!.unsubscribe();
+    await world.settle();
+    assert.deepEqual(world.sent().slice(2), ['3 unsubscribe news']);
+  });
+
+  it('a page that goes away takes its subscriptions with it; an unsubscribe in one page does not cut off another', async () => {
+    const world = await pages(3);
+    const follower = world.opened.find((each) => !each.client.leader)!;
+    const other = world.opened.find((each) => !each.client.leader && each !== follower)!;
+    const mine: number[] = [];
+    follower.client.subscribe('private', (_data, { seq }) => mine.push(seq));
+    const shared = other.client.subscribe('news', () => undefined);
+    follower.client.subscribe('news', () => undefined);
+    await world.settle();
+    shared.unsubscribe();
+    await world.settle();
+    assert.ok(!world.sent().includes('4 unsubscribe news'));
+    world.crash(follower.page);
+    await world.settle();
+    assert.deepEqual(world.sent().slice(-2).sort(), ['4 unsubscribe private', '5 unsubscribe news'].sort());
+  });
+
+  it('a follower publishes through the leader: applied once, resolved when acknowledged, refusals as errors', async () => {
+    const world = await pages(3);
+    const follower = world.opened.find((each) => !each.client.leader)!;
+    await Promise.all([follower.client.publish('room/42', { text: 'hi' }), world.settle()]);
+    assert.deepEqual(world.upstream.publishes(), [{ text: 'hi' }]);
+    const refused = follower.client.publish('room/42', () => 'a function does not clone');
+    await assert.rejects(refused, (error: CometError) => error.type === 'publish-refused' && error.code === 'bad-data');
+  });
+
+  it('leader loss: the next page continues the same session from the last seq; nothing lost or doubled in any page', async () => {
+    const world = await pages(5);
+    const old = world.leader();
+    world.stream().deliver(frames.open(), ...range(1, 10).map((seq) => frames.msg(seq)));
+    await world.settle();
+    world.crash(old.page);
+    await world.settle();
+    const next = world.leader();
+    assert.notEqual(next, old);
+    assert.equal(world.handshakes().length, 1, 'no second handshake');
+    const resumed = world.stream();
+    assert.equal(resumed.session, SESSION);
+    assert.equal(resumed.since, 10);
+    // The server sends from since + 1; a message the new leader had already is dropped by seq.
+    resumed.deliver(frames.open(10), frames.msg(10), ...range(11, 20).map((seq) => frames.msg(seq)));
+    await world.settle();
+    for (const each of world.opened.filter((opened) => opened !== old)) assert.deepEqual(each.received, range(1, 20));
+    assert.equal(world.streams().filter((exchange) => !exchange.done).length, 2, 'the old one died with its page');
+  });
+
+  it('leader loss with a publish in flight, applied but its answer lost: sent again with its id, applied once, resolved', async () => {
+    const world = await pages(4);
+    const old = world.leader();
+    const follower = world.opened.find((each) => each !== old)!;
+    world.upstream.holdAnswers = true;
+    let settled: string | undefined;
+    follower.client.publish('room/42', 'once').then(() => { settled = 'resolved'; }, () => { settled = 'rejected'; });
+    await world.settle();
+    assert.deepEqual(world.upstream.publishes(), ['once']);
+    world.upstream.holdAnswers = false;
+    world.crash(old.page);
+    await world.settle();
+    assert.equal(settled, 'resolved');
+    assert.deepEqual(world.upstream.publishes(), ['once']);
+    // The next messages of the session follow the server's acknowledged id.
+    await Promise.all([follower.client.publish('room/42', 'next'), world.settle()]);
+    assert.deepEqual(world.sent(), ['1 subscribe room/42', '2 publish room/42', '3 subscribe room/42', '4 publish room/42']);
+  });
+
+  it('leader loss before its publishes were sent: the new leader sends them, once each, in order', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    const followers = world.opened.filter((each) => each !== old);
+    const results: string[] = [];
+    // The old leader dies before it sees them: they wait in their pages, then go to the next leader.
+    world.crash(old.page);
+    const published = followers.flatMap((each, index) => ['a', 'b'].map((text) => each.client.publish('room/42', `${index}${text}`).then(() => results.push(`${index}${text}`))));
+    await Promise.all([...published, world.settle()]);
+    assert.deepEqual([...world.upstream.publishes()].sort(), ['0a', '0b', '1a', '1b']);
+    assert.equal(results.length, 4);
+  });
+
+  it('a leader whose locks are taken from it while its code still runs (WebKit navigating a frame away) leaves: one leader, one stream', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    world.stream().deliver(frames.open(), frames.msg(1));
+    await world.settle();
+    world.locks.revoke(old.page);
+    await world.settle();
+    assert.equal(old.client.state, 'closed');
+    assert.equal(old.client.leader, false);
+    const next = world.leader();
+    assert.notEqual(next, old);
+    assert.equal(world.streams().filter((exchange) => !exchange.done).length, 1, 'only the new leader streams');
+    world.stream().deliver(frames.open(1), frames.msg(2));
+    await world.settle();
+    for (const each of world.opened.filter((opened) => opened !== old)) assert.deepEqual(each.received, [1, 2]);
+  });
+
+  it('without Web Locks or BroadcastChannel each page connects by itself, and says so once through the logger', async () => {
+    for (const missing of [{ withLocks: false }, { withChannel: false }]) {
+      const world = origin(missing);
+      const pagesOpened = [world.page(), world.page()];
+      for (const page of pagesOpened) {
+        page.client();
+        page.client();
+      }
+      await world.settle();
+      assert.equal(pagesOpened.flatMap((page) => page.io.requests.filter((request) => request.kind === 'handshake')).length, 2);
+      for (const page of pagesOpened) assert.equal(page.logs.filter((line) => line.includes('cross-tab')).length, 1);
+    }
+  });
+
+  it('the lock and channel names carry the endpoint URL, resolved against the page', async () => {
+    const world = await pages(2);
+    assert.ok(world.locks.held().includes('cometkit http://page.test/comet'));
+    assert.ok([...world.channels.open].every((channel) => channel.name === 'cometkit http://page.test/comet'));
+  });
+
+  it('the last client of the leading page closing hands the lead over; its subscriptions go, the others stay', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    old.client.close();
+    await world.settle();
+    const next = world.leader();
+    assert.notEqual(next, old);
+    world.stream().deliver(frames.open(), frames.msg(1));
+    await world.settle();
+    for (const each of world.opened.filter((opened) => opened !== old)) assert.deepEqual(each.received, [1]);
+    assert.deepEqual(old.received, []);
+  });
+});
