@@ -10,6 +10,10 @@
   const $ = (id) => document.getElementById(id);
 
   // Per tab (sessionStorage): a reload keeps the nickname and rooms; another tab may be someone else.
+  // The tabs of this origin share one connection and one server session (unless a transport is
+  // forced), so the server tells tabs apart by this id, drawn at each load: each tab has its own
+  // member channel (its history comes there) and every publish names its nickname.
+  const TAB = Array.from(crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, '0')).join('');
   const saved = { nick: '', rooms: [], current: '', transport: '', ...readStore() };
   /** room -> { events: Map<id, event>, members: string[], unread: number } */
   const rooms = new Map();
@@ -44,8 +48,12 @@
   function connect() {
     client?.close();
     subscriptions.clear();
-    stats.lastSeq = 0; // a new client is a new session: its seq starts again at 1
-    client = new CometClient('/comet', saved.transport ? { transports: [saved.transport] } : {});
+    stats.lastSeq = 0; // the seq of the session this client joins (shared, or a new one of its own)
+    // A forced transport needs a connection of this tab's own: the leading tab's options configure
+    // the shared one.
+    client = new CometClient('/comet', saved.transport ? { transports: [saved.transport], shareAcrossTabs: false } : {});
+    renderTab();
+    client.on('leader', renderTab);
     client.on('statechange', ({ state, reason }) => {
       if (state === 'reconnecting') stats.reconnects += 1;
       $('st-state').dataset.state = state;
@@ -78,7 +86,7 @@
     // The room channel first, then the membership: the server's history answer comes after both.
     subscriptions.set(room, [
       client.subscribe(`room/${room}`, onMessage),
-      client.subscribe(`member/${room}/${saved.nick}`, onMessage),
+      client.subscribe(`member/${room}/${saved.nick}/${TAB}`, onMessage),
     ]);
   }
 
@@ -93,7 +101,7 @@
 
   function leaveRoom(room) {
     // Said before leaving, so the server starts this nickname's history afresh next time.
-    client.publish(`room/${room}`, { leave: true }).catch(() => undefined);
+    client.publish(`room/${room}`, { nick: saved.nick, leave: true }).catch(() => undefined);
     for (const subscription of subscriptions.get(room) ?? []) subscription.unsubscribe();
     subscriptions.delete(room);
     rooms.delete(room);
@@ -131,6 +139,12 @@
     $('st-seq').textContent = String(stats.lastSeq);
     $('st-lost').textContent = String(stats.lost);
     $('st-lost').dataset.lost = String(stats.lost);
+  }
+
+  function renderTab() {
+    const tab = saved.transport ? 'own connection' : client.leader ? 'leads the shared connection' : 'follows';
+    $('st-tab').textContent = tab;
+    $('st-tab').dataset.tab = saved.transport ? 'own' : client.leader ? 'leads' : 'follows';
   }
 
   function eventItem(event) {
@@ -256,7 +270,7 @@
     const text = $('text').value.trim();
     if (!text || !saved.current) return;
     $('text').value = '';
-    client.publish(`room/${saved.current}`, { text }).catch((error) => {
+    client.publish(`room/${saved.current}`, { nick: saved.nick, text }).catch((error) => {
       $('text').value = text;
       announce(`Not sent: ${error.code ?? error.type}`);
     });
@@ -265,7 +279,9 @@
   $('transport').addEventListener('change', () => {
     saved.transport = $('transport').value;
     store();
-    announce(`Reconnecting with ${saved.transport || 'the best transport that works'}`);
+    announce(saved.transport
+      ? `Reconnecting with ${saved.transport}, on a connection of this tab's own`
+      : 'Reconnecting with the best transport that works, shared with your other tabs');
     connect();
   });
 
@@ -287,6 +303,8 @@
     stats,
     transport: () => client?.transport ?? null,
     state: () => client?.state ?? null,
+    leader: () => client?.leader ?? null,
+    tab: TAB,
     events: (room) => [...(rooms.get(room)?.events.values() ?? [])],
     members: (room) => rooms.get(room)?.members ?? [],
   };

@@ -15,13 +15,16 @@ before(async () => {
 });
 after(() => demo.close());
 
-/** A person in a room: the two subscriptions the WebIM page makes. */
-async function join(nick: string, room: string): Promise<PollClient> {
-  const client = new PollClient(endpoint);
-  await client.handshake();
-  assert.deepEqual(await client.send({ type: 'subscribe', channel: `room/${room}` }, { type: 'subscribe', channel: `member/${room}/${nick}` }), []);
+/** A person in a room, in one tab: the two subscriptions the WebIM page makes (on a new session unless given one). */
+async function join(nick: string, room: string, tab = 't1', client?: PollClient): Promise<PollClient> {
+  if (!client) {
+    client = new PollClient(endpoint);
+    await client.handshake();
+  }
+  assert.deepEqual(await client.send({ type: 'subscribe', channel: `room/${room}` }, { type: 'subscribe', channel: `member/${room}/${nick}/${tab}` }), []);
   return client;
 }
+const say = (client: PollClient, room: string, nick: string, text: string) => client.send({ type: 'publish', channel: `room/${room}`, data: { nick, text } });
 const kind = (name: string, extra: (message: Msg) => boolean = () => true) => (message: Msg) => message.data.kind === name && extra(message);
 const textsOf = (history: Msg) => (history.data.events as { kind: string; text?: string }[]).filter((event) => event.kind === 'msg').map((event) => event.text);
 
@@ -53,7 +56,7 @@ describe('the demo server', () => {
     await alice.next(kind('presence', (message) => (message.data.members as string[]).length === 2), 'presence of two');
     assert.deepEqual((await bob.next(kind('history'), 'bob history')).data.members, ['alice', 'bob']);
 
-    assert.deepEqual(await alice.send({ type: 'publish', channel: 'room/lobby', data: { text: 'hi bob <b>' } }), []);
+    assert.deepEqual(await say(alice, 'lobby', 'alice', 'hi bob <b>'), []);
     const heard = await bob.next(kind('msg'), 'the message');
     assert.equal(heard.data.nick, 'alice');
     assert.equal(heard.data.text, 'hi bob <b>', 'text travels as data, never as markup');
@@ -67,20 +70,28 @@ describe('the demo server', () => {
     assert.deepEqual(demo.chat.snapshot().lobby, ['alice', 'bob', 'carol']);
 
     // Leaving for good: a leave notice once the nickname's last session unsubscribes.
-    await carol.send({ type: 'publish', channel: 'room/lobby', data: { leave: true } }, { type: 'unsubscribe', channel: 'member/lobby/carol' });
+    await carol.send({ type: 'publish', channel: 'room/lobby', data: { nick: 'carol', leave: true } }, { type: 'unsubscribe', channel: 'member/lobby/carol/t1' });
     await alice.next(kind('leave', (message) => message.data.nick === 'carol'), 'carol left');
     assert.deepEqual(demo.chat.snapshot().lobby, ['alice', 'bob']);
   });
 
   test('refuses what the chat does not allow: bad names, rooms not joined, oversized text', async () => {
     const mallory = await join('mallory', 'side');
-    assert.deepEqual(await mallory.send(
-      { type: 'subscribe', channel: 'member/side/no~tilde' },
+    const refused = [
+      { type: 'subscribe', channel: 'member/side/no~tilde/t1' },
+      { type: 'subscribe', channel: 'member/side/mallory' }, // no tab
+      { type: 'subscribe', channel: 'member/side/mallory/T1' }, // tab ids are lower case
+      { type: 'subscribe', channel: `member/side/mallory/${'a'.repeat(17)}` },
+      { type: 'subscribe', channel: 'member/side/mallory/t1/extra' },
       { type: 'subscribe', channel: 'news' },
-      { type: 'publish', channel: 'room/lobby', data: { text: 'not a member here' } },
-      { type: 'publish', channel: 'room/side', data: { text: 'x'.repeat(501) } },
-      { type: 'publish', channel: 'room/side', data: { html: '<img>' } },
-    ), ['forbidden', 'forbidden', 'forbidden', 'forbidden', 'forbidden']);
+      { type: 'publish', channel: 'room/lobby', data: { nick: 'mallory', text: 'not a member here' } },
+      { type: 'publish', channel: 'room/side', data: { nick: 'mallory', text: 'x'.repeat(501) } },
+      { type: 'publish', channel: 'room/side', data: { nick: 'mallory', html: '<img>' } },
+      { type: 'publish', channel: 'room/side', data: { text: 'no nickname' } },
+      { type: 'publish', channel: 'room/side', data: { nick: ['mallory'], text: 'not a string' } },
+      { type: 'publish', channel: 'member/side/mallory/t1', data: { nick: 'mallory', text: 'not a room channel' } },
+    ];
+    assert.deepEqual(await mallory.send(...refused), refused.map(() => 'forbidden'));
     const cut = await fetch(`${demo.url}demo/cut?nick=${encodeURIComponent('<script>')}`, { method: 'POST' });
     assert.equal(cut.status, 400);
     assert.doesNotMatch(await cut.text(), /script/);
@@ -89,7 +100,7 @@ describe('the demo server', () => {
   test('cutting a connection on the server loses nothing: the client resumes from its seq', async () => {
     const dana = await join('dana', 'cuts');
     await dana.next(kind('history'), 'dana history');
-    const requests = () => demo.comet.inspect().perSession.find((session) => session.subscriptions.includes('member/cuts/dana'))?.downstreamRequests ?? 0;
+    const requests = () => demo.comet.inspect().perSession.find((session) => session.subscriptions.includes('member/cuts/dana/t1'))?.downstreamRequests ?? 0;
     const before = requests();
     const held = new AbortController();
     const poll = dana.poll(held.signal);
@@ -99,8 +110,92 @@ describe('the demo server', () => {
     assert.deepEqual(await answer.json(), { cut: 1 });
     await assert.rejects(poll, 'the held poll was cut');
     const erin = await join('erin', 'cuts');
-    await erin.send({ type: 'publish', channel: 'room/cuts', data: { text: 'sent while dana was cut' } });
+    await say(erin, 'cuts', 'erin', 'sent while dana was cut');
     const message = await dana.next(kind('msg'), 'the message after the cut');
     assert.equal(message.data.text, 'sent while dana was cut');
+  });
+
+  describe('tabs sharing one session (cross-tab sharing in the client)', () => {
+    test('two tabs of one session as two people: each publish is attributed to its own nickname', async () => {
+      const shared = await join('ann', 'tabs', 'taba');
+      assert.deepEqual((await shared.next(kind('history'), 'ann history')).channel, 'member/tabs/ann/taba');
+      await join('ben', 'tabs', 'tabb', shared);
+      await shared.next(kind('join', (message) => message.data.nick === 'ben'), 'ben joined');
+      assert.deepEqual(demo.chat.snapshot().tabs, ['ann', 'ben']);
+      assert.deepEqual(demo.chat.sessionsOf('ann'), demo.chat.sessionsOf('ben'), 'one session holds both');
+
+      assert.deepEqual(await say(shared, 'tabs', 'ann', 'from ann'), []);
+      assert.deepEqual(await say(shared, 'tabs', 'ben', 'from ben'), []);
+      const first = await shared.next(kind('msg'), 'ann message');
+      const second = await shared.next(kind('msg'), 'ben message');
+      assert.deepEqual([first.data.nick, first.data.text], ['ann', 'from ann']);
+      assert.deepEqual([second.data.nick, second.data.text], ['ben', 'from ben']);
+    });
+
+    test("the second tab's subscribe gets the history on its own tab channel only", async () => {
+      const shared = await join('cat', 'hist', 'one');
+      await shared.next(kind('history'), 'first tab history');
+      assert.deepEqual(await say(shared, 'hist', 'cat', 'before the second tab'), []);
+      await shared.next(kind('msg'), 'the message');
+
+      // The second tab of the same person: the room channel is already subscribed (a no-op), the
+      // tab channel is new, and the history since cat joined comes there.
+      await join('cat', 'hist', 'two', shared);
+      const history = await shared.next(kind('history'), 'second tab history');
+      assert.equal(history.channel, 'member/hist/cat/two');
+      assert.deepEqual(textsOf(history), ['before the second tab']);
+      assert.deepEqual(history.data.members, ['cat']);
+
+      // A third tab as someone else: its own history (from its own arrival), on its own channel.
+      await join('dot', 'hist', 'three', shared);
+      const third = await shared.next(kind('history'), 'third tab history');
+      assert.equal(third.channel, 'member/hist/dot/three');
+      assert.deepEqual(textsOf(third), []);
+      // Nothing else came: no history on another channel, and no join notice for cat's second tab.
+      const rest = await shared.drain();
+      assert.deepEqual(rest.filter((message) => message.data.kind !== 'presence'), [], 'only presence');
+    });
+
+    test('one tab leaving does not take the nickname out while another tab of the session holds it', async () => {
+      const watcher = await join('watcher', 'stay');
+      const shared = await join('eve', 'stay', 'first');
+      await join('eve', 'stay', 'second', shared);
+      await watcher.next(kind('join', (message) => message.data.nick === 'eve'), 'eve joined');
+      await watcher.drain();
+
+      // The first tab leaves the room for good: its publish, then its unsubscribe.
+      assert.deepEqual(await shared.send(
+        { type: 'publish', channel: 'room/stay', data: { nick: 'eve', leave: true } },
+        { type: 'unsubscribe', channel: 'member/stay/eve/first' },
+      ), []);
+      assert.deepEqual(demo.chat.snapshot().stay, ['eve', 'watcher']);
+      // The second tab still speaks as eve, and the history kept its start.
+      assert.deepEqual(await say(shared, 'stay', 'eve', 'still here'), []);
+      const seen = await watcher.drain();
+      assert.deepEqual(seen.map((message) => [message.data.kind, message.data.nick, message.data.text]), [['msg', 'eve', 'still here']], 'no leave notice');
+      await join('eve', 'stay', 'third', shared);
+      assert.deepEqual(textsOf(await shared.next(kind('history', (message) => message.channel === 'member/stay/eve/third'), 'history of a new tab')), ['still here']);
+
+      // The last tabs go: eve leaves the room, once.
+      await shared.send({ type: 'unsubscribe', channel: 'member/stay/eve/second' }, { type: 'unsubscribe', channel: 'member/stay/eve/third' });
+      await watcher.next(kind('leave', (message) => message.data.nick === 'eve'), 'eve left');
+      assert.deepEqual(demo.chat.snapshot().stay, ['watcher']);
+      assert.deepEqual(await say(shared, 'stay', 'eve', 'gone'), ['forbidden']);
+    });
+
+    test('a publish naming a nickname the session does not hold (there) is refused', async () => {
+      const fay = await join('fay', 'own', 'tab1');
+      await join('gus', 'other', 'tab1', fay);
+      const hal = await join('hal', 'own');
+      assert.deepEqual(await fay.send(
+        { type: 'publish', channel: 'room/own', data: { nick: 'hal', text: 'as someone else in the room' } },
+        { type: 'publish', channel: 'room/own', data: { nick: 'gus', text: 'as my nickname in another room' } },
+        { type: 'publish', channel: 'room/own', data: { nick: 'nobody', text: 'as no one' } },
+        { type: 'publish', channel: 'room/own', data: { nick: 'hal', leave: true } },
+        { type: 'publish', channel: 'room/own', data: { nick: 'fay', text: 'as myself' } },
+      ), ['forbidden', 'forbidden', 'forbidden', 'forbidden']);
+      const heard = await hal.next(kind('msg'), 'the one message allowed');
+      assert.deepEqual([heard.data.nick, heard.data.text], ['fay', 'as myself']);
+    });
   });
 });

@@ -50,6 +50,15 @@ export class PollClient {
     }
   }
 
+  /** Polls until a poll brings nothing new; takes and returns every message queued. */
+  async drain(): Promise<Msg[]> {
+    for (let length = -1; length !== this.#queue.length;) {
+      length = this.#queue.length;
+      await this.poll();
+    }
+    return this.#queue.splice(0);
+  }
+
   /** Polls until a message matches (taking it and those before it off the queue). */
   async next(match: (message: Msg) => boolean, what: string, timeoutMs = 10000): Promise<Msg> {
     const deadline = Date.now() + timeoutMs;
