@@ -17,5 +17,7 @@ export function startDemo(options?: {
   port?: number;
   crossPort?: number;
   historySize?: number;
+  /** How long a nickname no tab holds stays in its room (a reload), ms; default 5000. */
+  leaveGraceMs?: number;
   cometOptions?: CometServerOptions;
 }): Promise<Demo>;

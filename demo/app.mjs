@@ -38,10 +38,11 @@ const either = (first, second) => (context) => first(context) === true || second
 
 /**
  * Starts the demo. `port` 0 picks a free port (tests); `crossPort` defaults to `port + 1`, or a
- * free one when `port` is 0. `cometOptions` override the endpoint's options (tests shorten timers).
+ * free one when `port` is 0. `leaveGraceMs`: how long a nickname that no tab holds stays in its room
+ * (demo/chat.mjs). `cometOptions` override the endpoint's options (tests shorten timers).
  */
-export async function startDemo({ host = '127.0.0.1', port = 8080, crossPort, historySize = 100, cometOptions = {} } = {}) {
-  const chat = createChat({ historySize });
+export async function startDemo({ host = '127.0.0.1', port = 8080, crossPort, historySize = 100, leaveGraceMs = 5000, cometOptions = {} } = {}) {
+  const chat = createChat({ historySize, leaveGraceMs });
   const tracker = createConnectionTracker(ENDPOINT);
   const options = { path: ENDPOINT, sessionTimeoutMs: 30000, ...cometOptions };
   let cross;
@@ -91,6 +92,7 @@ export async function startDemo({ host = '127.0.0.1', port = 8080, crossPort, hi
     chat,
     async close() {
       main.close();
+      chat.close();
       await Promise.all([comet.close(), cross.close()]);
       main.closeAllConnections();
     },

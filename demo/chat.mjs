@@ -14,6 +14,9 @@
 // A client publishes `{ nick, text }` to room/<room>, only with a nickname this session holds in
 // that room, or `{ nick, leave: true }` just before it leaves a room for good (so that nickname's
 // history starts again next time, once no other tab holds it there).
+// A nickname whose last tab channel goes without that leave stays in the room for `leaveGraceMs`:
+// a tab that reloads takes its channel with it at once (the leading tab unsubscribes the channels
+// of a tab that went), and comes back with a new one, which is no news to the room.
 // The demo has no authentication: a nickname is whatever the person typed, checked for form only.
 
 export const NICK_FORM = /^[A-Za-z0-9_-]{1,24}$/;
@@ -35,14 +38,19 @@ function isText(value) {
   return typeof value === 'string' && value.trim().length > 0 && value.length <= MAX_TEXT_CHARS;
 }
 
-export function createChat({ historySize = 100 } = {}) {
+export function createChat({ historySize = 100, leaveGraceMs = 5000 } = {}) {
   /** room -> { history: event[], members: Map<nick, Set<sessionId>> } */
   const rooms = new Map();
   /** `${room}/${nick}` -> the id of the first event that nickname sees in that room. */
   const joinedAt = new Map();
   /** sessionId -> Map<room, Map<nick, Set<tab>>>: the tab channels through which it holds each nickname. */
   const memberships = new Map();
+  /** `${room}/${nick}` -> the timer of a nickname no tab holds any more, not yet gone (the grace). */
+  const going = new Map();
+  /** `${room}/${nick}` of nicknames whose last tab said it leaves for good: no grace. */
+  const leavingForGood = new Set();
   let nextId = 1;
+  let closed = false;
   let publish = () => 0;
 
   const roomOf = (name) => {
@@ -69,8 +77,13 @@ export function createChat({ historySize = 100 } = {}) {
 
   function join(sessionId, name, nick, tab) {
     const room = roomOf(name);
+    const key = `${name}/${nick}`;
     let sessions = room.members.get(nick);
+    // Back within the grace (no session held it, but it never left): no news either.
     const arriving = sessions === undefined;
+    clearTimeout(going.get(key));
+    going.delete(key);
+    leavingForGood.delete(key);
     if (!sessions) room.members.set(nick, sessions = new Set());
     sessions.add(sessionId);
     let mine = memberships.get(sessionId);
@@ -80,7 +93,6 @@ export function createChat({ historySize = 100 } = {}) {
     let tabs = nicks.get(nick);
     if (!tabs) nicks.set(nick, tabs = new Set());
     tabs.add(tab);
-    const key = `${name}/${nick}`;
     if (!joinedAt.has(key)) joinedAt.set(key, nextId);
     // A second tab, a reload or a new session of someone present is no news to the room.
     if (arriving) broadcast(name, { kind: 'join', nick });
@@ -95,6 +107,7 @@ export function createChat({ historySize = 100 } = {}) {
   }
 
   function leave(sessionId, name, nick, tab) {
+    if (closed) return; // the server is closing its sessions: no notices to anyone
     const nicks = memberships.get(sessionId)?.get(name);
     const tabs = nicks?.get(nick);
     if (!tabs?.delete(tab) || tabs.size > 0) return; // another tab of this session still holds it
@@ -104,9 +117,18 @@ export function createChat({ historySize = 100 } = {}) {
     const room = rooms.get(name);
     const sessions = room?.members.get(nick);
     if (!sessions?.delete(sessionId) || sessions.size > 0) return;
-    room.members.delete(nick);
-    broadcast(name, { kind: 'leave', nick });
-    sendPresence(name);
+    const key = `${name}/${nick}`;
+    const gone = () => {
+      going.delete(key);
+      if (room.members.get(nick)?.size !== 0) return;
+      room.members.delete(nick);
+      broadcast(name, { kind: 'leave', nick });
+      sendPresence(name);
+    };
+    if (leavingForGood.delete(key)) return gone();
+    const timer = setTimeout(gone, leaveGraceMs);
+    timer.unref?.();
+    going.set(key, timer);
   }
 
   /** How many tab channels, over every session, hold `nick` in the room. */
@@ -131,7 +153,9 @@ export function createChat({ historySize = 100 } = {}) {
       const { nick } = data;
       // Leaving for good: the history starts again next time, unless another tab still holds the nickname.
       if (data.leave === true) {
-        if (holders(room, nick) <= 1) joinedAt.delete(`${room}/${nick}`);
+        if (holders(room, nick) > 1) return;
+        joinedAt.delete(`${room}/${nick}`);
+        leavingForGood.add(`${room}/${nick}`);
       } else broadcast(room, { kind: 'msg', nick, text: data.text.trim() });
     },
     onSubscribe: ({ session, channel }) => {
@@ -151,6 +175,12 @@ export function createChat({ historySize = 100 } = {}) {
     /** The session ids that are in some room as `nick` (for the demo's cut route). */
     sessionsOf(nick) {
       return [...memberships].filter(([, mine]) => [...mine.values()].some((nicks) => nicks.has(nick))).map(([id]) => id);
+    },
+    /** Stops the timers of the nicknames in their grace (the server is closing). */
+    close() {
+      closed = true;
+      for (const timer of going.values()) clearTimeout(timer);
+      going.clear();
     },
     /** Who is in which room, for tests. */
     snapshot() {

@@ -59,11 +59,13 @@
       $('st-state').dataset.state = state;
       $('st-state').textContent = state === 'open' ? 'open' : `${state} (${reason})`;
       if (state !== 'open') announce(`Connection ${state}: ${reason}`);
-      else announce(`Connected with ${client.transport}`);
+      // A tab that follows may hear the shared connection's state before its transport.
+      else announce(client.transport ? `Connected with ${client.transport}` : 'Connected');
       renderStats();
     });
     client.on('transport', ({ name, reason }) => {
       $('st-transport').textContent = reason === 'preferred' ? name : `${name} (${reason})`;
+      if (client.state === 'open' && $('announce').textContent === 'Connected') announce(`Connected with ${name}`);
     });
     client.on('gap', (gap) => {
       if ('from' in gap) stats.lost += gap.to - gap.from + 1;

@@ -9,8 +9,8 @@ let demo: Demo;
 let endpoint = '';
 
 before(async () => {
-  // Short holds keep each long poll quick; nothing here waits on a timer to pass.
-  demo = await startDemo({ port: 0, cometOptions: { holdMs: 300, heartbeatMs: 1000 } });
+  // Short holds keep each long poll quick, and a short grace each leave without a `leave: true`.
+  demo = await startDemo({ port: 0, leaveGraceMs: 300, cometOptions: { holdMs: 300, heartbeatMs: 1000 } });
   endpoint = `${demo.url}comet`;
 });
 after(() => demo.close());
@@ -176,7 +176,7 @@ describe('the demo server', () => {
       await join('eve', 'stay', 'third', shared);
       assert.deepEqual(textsOf(await shared.next(kind('history', (message) => message.channel === 'member/stay/eve/third'), 'history of a new tab')), ['still here']);
 
-      // The last tabs go: eve leaves the room, once.
+      // The last tabs go (the session still has others' channels): after the grace, eve leaves the room, once.
       await shared.send({ type: 'unsubscribe', channel: 'member/stay/eve/second' }, { type: 'unsubscribe', channel: 'member/stay/eve/third' });
       await watcher.next(kind('leave', (message) => message.data.nick === 'eve'), 'eve left');
       assert.deepEqual(demo.chat.snapshot().stay, ['watcher']);
@@ -196,6 +196,29 @@ describe('the demo server', () => {
       ), ['forbidden', 'forbidden', 'forbidden', 'forbidden']);
       const heard = await hal.next(kind('msg'), 'the one message allowed');
       assert.deepEqual([heard.data.nick, heard.data.text], ['fay', 'as myself']);
+    });
+
+    test('a tab that reloads (its channel goes, a new one comes within the grace) is no news to the room', async () => {
+      const watcher = await join('looker', 'reload');
+      const shared = await join('ivy', 'reload', 'before');
+      await join('jon', 'reload', 'other', shared); // another tab of the session stays
+      await watcher.next(kind('join', (message) => message.data.nick === 'jon'), 'jon joined');
+      await watcher.drain();
+
+      // The leading tab unsubscribes the channels of a tab that went; the reloaded page subscribes anew.
+      await shared.send({ type: 'unsubscribe', channel: 'member/reload/ivy/before' });
+      assert.deepEqual(demo.chat.snapshot().reload, ['ivy', 'jon', 'looker'], 'still listed in the grace');
+      await join('ivy', 'reload', 'after', shared);
+      const history = await shared.next(kind('history', (message) => message.channel === 'member/reload/ivy/after'), 'history after the reload');
+      assert.deepEqual((history.data.events as { kind: string; nick: string }[]).map((event) => `${event.kind} ${event.nick}`), ['join ivy', 'join jon']);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // past the grace
+      assert.deepEqual((await watcher.drain()).filter((message) => message.data.kind !== 'presence'), [], 'no leave or join notice');
+
+      // Gone for longer than the grace: a leave notice, then the member list without ivy.
+      await shared.send({ type: 'unsubscribe', channel: 'member/reload/ivy/after' });
+      await watcher.next(kind('leave', (message) => message.data.nick === 'ivy'), 'ivy left after the grace');
+      const presence = await watcher.next(kind('presence'), 'presence without ivy');
+      assert.deepEqual(presence.data.members, ['jon', 'looker']);
     });
   });
 });
