@@ -81,6 +81,10 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   let count = 0;
   let release!: () => void;
   const held = new Promise<void>((resolve) => { release = resolve; });
+  /** Ends this page's leadership (see `follow`); counts the leader's connections, so an old one's events are dropped. */
+  let stepDown: (() => void) | undefined;
+  let stepped = false;
+  let runs = 0;
   /** This page's handlers per channel. */
   const handlers = new Map<string, Set<MessageHandler>>();
   /** Each page's channels, this one's included: the leader has their union subscribed. */
@@ -180,7 +184,10 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     if (!connection || !publish || done.has(key)) return;
     done.add(key);
     current = key;
-    connection.publish(...publish).then(() => { say(['a', tab, key]); }, (error: unknown) => { say(['a', tab, key, flat(error as CometError)]); });
+    // A connection ended by `follow` settles its publishes as closed: the next leader sends them.
+    const mine = runs;
+    const settled = (error?: Flat) => { if (mine == runs) say(['a', tab, key, error]); };
+    connection.publish(...publish).then(() => { settled(); }, (error: unknown) => { settled(flat(error as CometError)); });
     current = undefined;
   }
 
@@ -205,9 +212,11 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
 
   /** The leader's connection: continuing the group's session (`resume`) or a new one. */
   function run(resume?: Resume, served: Iterable<string> = []) {
+    const mine = ++runs;
     connection = inner(endpoint, { ...options, batching, _resume: resume }, {
       ...events,
       emit(type, payload) {
+        if (mine != runs) return;
         if (type == 'statechange') lastState = payload;
         if (type == 'transport') lastTransport = payload;
         say(['e', tab, type, type == 'error' ? flat(payload as CometError) : payload]);
@@ -235,7 +244,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         withCredentials: !!options.withCredentials, headers: options.headers ?? {}, timeoutMs: options.sendTimeoutMs ?? 15000,
       }, (failure, value) => {
         const answer = check(value);
-        if (ended) return;
+        if (ended || !leading) return;
         if (answer?.type == 'ack') {
           const { ack, errors = [] } = answer;
           const last = batch;
@@ -254,8 +263,38 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       });
       replay();
     }
-    return held;
+    return new Promise<void>((resolve) => {
+      stepDown = resolve;
+      void held.then(resolve);
+    });
   }
+
+  /**
+   * A page about to be frozen (Page Lifecycle `freeze`: Chromium freezes some background tabs, and
+   * a frozen page runs no code) hands the lead over instead of keeping every page waiting: its
+   * connection ends without a word to the others, its lock goes to the next page, which continues
+   * the session as after a leader's loss. Back (`resume`), it queues for the lead again.
+   */
+  function follow() {
+    if (!leading || ended) return;
+    leading = false;
+    stepped = true;
+    runs++;
+    // Sent but not settled: the next leader sends them, and so would this page if it leads again.
+    for (const key of pending.keys()) done.delete(key);
+    connection?.close();
+    connection = undefined;
+    subscriptions.clear();
+    events.emit('leader', { leader: false });
+    stepDown?.();
+  }
+  platform.document?.addEventListener('freeze', follow);
+  platform.document?.addEventListener('resume', () => {
+    if (stepped && !ended) {
+      stepped = false;
+      locks.request(name, lead).catch(close);
+    }
+  });
 
   function hear(message: Message) {
     const from = message[1];

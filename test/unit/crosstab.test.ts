@@ -177,6 +177,51 @@ describe('cross-tab sharing', () => {
     for (const each of world.opened.filter((opened) => opened !== old)) assert.deepEqual(each.received, [1, 2]);
   });
 
+  it('a leader about to be frozen (Page Lifecycle freeze) hands the lead over: same session, nothing lost or doubled; resumed, it follows', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    const leaderEvents: boolean[] = [];
+    old.client.on('leader', ({ leader }) => leaderEvents.push(leader));
+    world.stream().deliver(frames.open(), ...range(1, 10).map((seq) => frames.msg(seq)));
+    await world.settle();
+    old.page.platform.fire('document', 'freeze');
+    await world.settle();
+    assert.equal(old.client.leader, false);
+    assert.deepEqual(leaderEvents, [false]);
+    const next = world.leader();
+    assert.notEqual(next, old);
+    assert.equal(world.handshakes().length, 1, 'no second handshake');
+    assert.equal(world.streams().filter((exchange) => !exchange.done).length, 1, 'the frozen page ended its stream');
+    const resumed = world.stream();
+    assert.equal(resumed.session, SESSION);
+    assert.equal(resumed.since, 10);
+    resumed.deliver(frames.open(10), ...range(11, 20).map((seq) => frames.msg(seq)));
+    await world.settle();
+    // The frozen page hears what was broadcast while it was frozen once it runs again.
+    old.page.platform.fire('document', 'resume');
+    await world.settle();
+    for (const each of world.opened) assert.deepEqual(each.received, range(1, 20));
+    assert.equal(world.leader(), next, 'back, it follows');
+    assert.deepEqual(old.errors, []);
+  });
+
+  it('a publish in flight in a leader about to be frozen is applied once and resolved, by the next leader', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    world.upstream.holdAnswers = true;
+    let settled: string | undefined;
+    old.client.publish('room/42', 'once').then(() => { settled = 'resolved'; }, (error: unknown) => { settled = `rejected ${(error as CometError).type}`; });
+    await world.settle();
+    assert.deepEqual(world.upstream.publishes(), ['once']);
+    world.upstream.holdAnswers = false;
+    old.page.platform.fire('document', 'freeze');
+    await world.settle();
+    assert.equal(settled, 'resolved');
+    assert.deepEqual(world.upstream.publishes(), ['once']);
+    await Promise.all([old.client.publish('room/42', 'next'), world.settle()]);
+    assert.deepEqual(world.upstream.publishes(), ['once', 'next']);
+  });
+
   it('without Web Locks or BroadcastChannel each page connects by itself, and says so once through the logger', async () => {
     for (const missing of [{ withLocks: false }, { withChannel: false }]) {
       const world = origin(missing);
