@@ -16,13 +16,16 @@ interface Shared {
   clients: Set<ClientEvents>;
 }
 
-/** Per platform (a page has one; tests make many), endpoint URL to its shared connection. */
-const pools = new WeakMap<Platform, Map<string, Shared>>();
+/** Per connection factory and platform (a page has one; tests make many), endpoint URL to its shared connection. */
+const pools = new WeakMap<ConnectionFactory, WeakMap<Platform, Map<string, Shared>>>();
 
-export const sharedConnections: ConnectionFactory = (endpoint, options, events) => {
+/** `sharedConnections` over another connection factory (cometkit/bayeux shares its sessions so). */
+export const sharing = (open: ConnectionFactory): ConnectionFactory => (endpoint, options, events) => {
   const { platform } = options;
-  const pool = pools.get(platform) ?? new Map<string, Shared>();
-  pools.set(platform, pool);
+  const platforms = pools.get(open) ?? new WeakMap<Platform, Map<string, Shared>>();
+  pools.set(open, platforms);
+  const pool = platforms.get(platform) ?? new Map<string, Shared>();
+  platforms.set(platform, pool);
   let shared = pool.get(endpoint);
   if (!shared || shared.connection.state == 'closed') {
     const clients = new Set<ClientEvents>();
@@ -31,7 +34,7 @@ export const sharedConnections: ConnectionFactory = (endpoint, options, events) 
     fanOut.emit = (type, payload) => {
       for (const client of [...clients]) client.emit(type, payload);
     };
-    shared = { clients, connection: createConnection(endpoint, options, fanOut) };
+    shared = { clients, connection: open(endpoint, options, fanOut) };
     pool.set(endpoint, shared);
   }
   const { connection, clients } = shared;
@@ -78,3 +81,5 @@ export const sharedConnections: ConnectionFactory = (endpoint, options, events) 
     },
   };
 };
+
+export const sharedConnections: ConnectionFactory = /*#__PURE__*/ sharing(createConnection);
