@@ -1,0 +1,40 @@
+// Types of bayeux-servers.mjs for the TypeScript suites.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const FAYE_VERSION: string;
+export const COMETD_VERSION: string;
+
+export type BayeuxKind = 'faye' | 'cometd';
+
+export interface BayeuxServerStats {
+  /** /meta/connect requests seen, and the most ever in flight at once for one clientId. */
+  connects: number;
+  maxConcurrentConnects: number;
+  /** How often the Faye crash guard swallowed a second response head (see bayeux-servers.mjs). */
+  crashesAvoided: number;
+  handshakes: number;
+  /** The connectionType values the connects named. */
+  connectionTypes: Set<string>;
+}
+
+export interface BayeuxEngine {
+  readonly kind: BayeuxKind;
+  readonly path: string;
+  readonly stats: BayeuxServerStats;
+  handle(request: IncomingMessage, response: ServerResponse): void;
+  owns(pathname: string): boolean;
+  publish(channel: string, data: unknown): Promise<unknown>;
+  addExtension(extension: object): void;
+  cut(): void;
+  restart(): void;
+  close(): void;
+}
+
+export interface BayeuxServer extends BayeuxEngine {
+  readonly port: number;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export function bayeuxEngine(kind: BayeuxKind, options?: { timeoutMs?: number; ack?: boolean }): BayeuxEngine;
+export function startBayeuxServer(kind: BayeuxKind, options?: { timeoutMs?: number; ack?: boolean; port?: number }): Promise<BayeuxServer>;
