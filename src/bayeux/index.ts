@@ -2,10 +2,13 @@
 // protocol). `BayeuxClient` has the API of `CometClient`; `bayeux` is the connection factory for
 // `CometClientCore` (`connect: bayeux`), with the Bayeux transports. The main entry never imports
 // this one, so its bundles do not grow.
-import { CometClientCore, type CometClientCoreOptions } from '../core.ts';
+import type { CometClientCoreOptions } from '../core.ts';
+import { createEmitter } from '../emitter.ts';
+import { listenerError } from '../errors.ts';
 import { pageLifecycle } from '../lifecycle.ts';
 import { createNegotiator } from '../negotiator.ts';
 import { sharing } from '../pool.ts';
+import type { Client, CometEvents, CometState, MessageHandler, Subscription } from '../types.ts';
 import type { TransportName } from '../../transports/types.ts';
 import { bayeux, type BayeuxOptions } from './session.ts';
 import { bayeuxCallbackPolling, bayeuxEventSource, bayeuxLongPolling, type BayeuxTransport } from './transports.ts';
@@ -36,18 +39,37 @@ export interface BayeuxClientOptions extends Omit<CometClientCoreOptions, 'trans
  * events `statechange`, `transport`, `gap`, `error` and `close`, `state`, `transport`, `close()`.
  * The clients of a page pointed at one endpoint share one Bayeux session.
  */
-export class BayeuxClient extends CometClientCore {
+export class BayeuxClient implements Client {
+  // As in CometClientCore (core.ts), whose constructor this one mirrors without importing it (that
+  // would bring the native connection along): the client is its connection's handle, with this
+  // class's prototype, so nothing forwards calls.
+  declare readonly state: CometState;
+  declare readonly transport: TransportName | null;
+  declare readonly subscribe: <Data = unknown>(channel: string, handler: MessageHandler<Data>) => Subscription;
+  declare readonly publish: (channel: string, data: unknown) => Promise<void>;
+  declare readonly on: Client['on'];
+  declare readonly off: Client['off'];
+  declare readonly close: () => void;
+
   /**
    * @param url the Bayeux endpoint, for example `https://push.example.com/cometd` or `/faye`.
    */
   constructor(url: string, options: BayeuxClientOptions = {}) {
     const names = options.transports;
-    super(url, {
+    const logger = options.logger ?? (() => undefined);
+    // A listener that throws is logged and reported as an `error` event (one of `error` only logged).
+    const events = createEmitter<CometEvents>((error, type) => {
+      logger('listener threw', error);
+      if (type != 'error') events.emit('error', listenerError(error));
+    });
+    const connection = sharedBayeux(url.replace(/\/+$/, ''), {
       lifecycle: pageLifecycle,
       ...options,
       transports: names ? builtIn.filter((transport) => names.includes(transport.name as 'jsonp')).sort((a, b) => names.indexOf(a.name as 'jsonp') - names.indexOf(b.name as 'jsonp')) : builtIn,
       negotiator: createNegotiator,
-      connect: sharedBayeux,
-    });
+      platform: options.platform ?? globalThis,
+      logger,
+    }, events);
+    return Object.setPrototypeOf(connection, new.target.prototype) as BayeuxClient;
   }
 }

@@ -46,7 +46,11 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
   const transports = options.transports.filter(isBayeuxTransport);
   const [first] = transports;
   if (!first) throw new TypeError('cometkit/bayeux needs its own transports: bayeuxLongPolling, bayeuxCallbackPolling, bayeuxEventSource');
-  const hooks: BayeuxExtension[] = ack ? [...extensions, ackExtension()] : [...extensions];
+  // The application's extensions see a message as it goes on the wire and as it came off it: after
+  // the built-in ones going out, before them coming in.
+  const builtIn = ack ? [ackExtension()] : [];
+  const outgoing = [...builtIn, ...extensions];
+  const incoming = [...extensions, ...builtIn];
   /** The subscribers per channel (or pattern), in order; a channel is subscribed on the server while it has one. */
   const channels = new Map<string, Set<MessageHandler>>();
 
@@ -90,7 +94,7 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
   /** One request of `messages`; `done` gets the replies by id, after the answer's deliveries were handled. */
   function request(transport: BayeuxTransport, messages: BayeuxMessage[], done: (failure: Failure | undefined, replies?: Map<string, BayeuxMessage>) => void, timeoutMs = sendTimeoutMs) {
     try {
-      for (const message of messages) for (const hook of hooks) hook.outgoing?.(message);
+      for (const message of messages) for (const hook of outgoing) hook.outgoing?.(message);
       return transport.exchange(platform, { url: endpoint, messages: JSON.stringify(messages), withCredentials, headers, timeoutMs }, (failure, value) => {
         const replies = failure ? undefined : receive(Array.isArray(value) ? value as unknown[] : [value]);
         done(failure ?? (replies ? undefined : fail('malformed', 'not Bayeux messages')), replies);
@@ -107,7 +111,7 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
     const replies = new Map<string, BayeuxMessage>();
     for (const message of values) {
       if (!isMessage(message)) return undefined;
-      for (const hook of hooks) invoke((each: BayeuxMessage) => hook.incoming?.(each), (error) => { emit('error', listenerError(error)); }, message);
+      for (const hook of incoming) invoke((each: BayeuxMessage) => hook.incoming?.(each), (error) => { emit('error', listenerError(error)); }, message);
       if (typeof message.successful == 'boolean') {
         if (message.id !== undefined) replies.set(String(message.id), message);
       } else if (!message.channel.startsWith('/meta/') && state != 'closed') {
@@ -239,7 +243,7 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
         transition('open', 'connected');
         return next();
       }
-      if (isUnknownClient(reply)) return expired();
+      if (isUnknownClient(reply)) return expired(reply.advice?.interval);
       onFailure(fail('protocol', reply.error ?? 'connect refused'), transport);
     }, holdMs + sendTimeoutMs) };
   }
@@ -247,7 +251,7 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
   /** [Bayeux §5.1] What the advice says after a successful connect. */
   function next() {
     if (advice.reconnect == 'none') return shutdown('server-close');
-    if (advice.reconnect == 'handshake') return expired();
+    if (advice.reconnect == 'handshake') return expired(advice.interval);
     const planned = () => {
       negotiator.next?.();
       connect();
@@ -256,13 +260,17 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
     else planned();
   }
 
-  /** The server no longer knows this client (it expired it, or restarted): handshake again and resubscribe. */
-  function expired() {
+  /**
+   * The server no longer knows this client (it expired it, or restarted): handshake again and
+   * resubscribe, after the interval the reply advised, if any. (Faye's interval in eventsource mode
+   * is its keep-alive period, not a reconnect delay, so a remembered one is not used.)
+   */
+  function expired(floorMs?: number) {
     if (!clientId) return;
     clientId = undefined;
     upstream.pause();
     emit('gap', { reason: 'unknown-session' });
-    retry('unknown-session', advice.interval);
+    retry('unknown-session', floorMs);
   }
 
   const canRetry = () => attempts < maxAttempts && (!attempts || platform.Date.now() - failingSince < maxElapsedMs);
@@ -279,7 +287,7 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
     if (fallback) {
       closeStream();
       connect();
-    } else if (willRetry) retry(type, retryMs ?? advice.interval);
+    } else if (willRetry) retry(type, retryMs);
     else shutdown(type == 'handshake-refused' ? type : 'gave-up');
   }
 

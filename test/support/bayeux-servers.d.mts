@@ -13,6 +13,8 @@ export interface BayeuxServerStats {
   /** How often the Faye crash guard swallowed a second response head (see bayeux-servers.mjs). */
   crashesAvoided: number;
   handshakes: number;
+  /** /meta/connect replies cut on their way by dropConnectReplies. */
+  dropped: number;
   /** The connectionType values the connects named. */
   connectionTypes: Set<string>;
 }
@@ -24,7 +26,13 @@ export interface BayeuxEngine {
   handle(request: IncomingMessage, response: ServerResponse): void;
   owns(pathname: string): boolean;
   publish(channel: string, data: unknown): Promise<unknown>;
+  /** A Faye (`incoming(message, callback)`) or CometD (`incoming(cometd, session, message, callback)`) server extension. */
   addExtension(extension: object): void;
+  removeExtension(extension: object): void;
+  /** The server instance itself (a fresh one after restart()). */
+  readonly server: unknown;
+  /** Cuts the connection of the next `count` /meta/connect replies that carry messages, instead of sending them. */
+  dropConnectReplies(count?: number): void;
   cut(): void;
   restart(): void;
   close(): void;

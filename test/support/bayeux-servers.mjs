@@ -70,7 +70,9 @@ function cors(request, response) {
  * /meta/connect is held. `ack`: install CometD's acknowledgement extension.
  */
 export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
-  const stats = { connects: 0, maxConcurrentConnects: 0, crashesAvoided: 0, handshakes: 0, connectionTypes: new Set() };
+  const stats = { connects: 0, maxConcurrentConnects: 0, crashesAvoided: 0, handshakes: 0, connectionTypes: new Set(), dropped: 0 };
+  /** How many /meta/connect replies carrying messages to cut on their way (see dropConnectReplies). */
+  let drops = 0;
   const inFlight = new Map();
   const sockets = new Set();
   let server;
@@ -83,6 +85,7 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
         handle: (request, response) => adapter.handle(request, response),
         publish: (channel, data) => adapter.getClient().publish(channel, data),
         addExtension: (extension) => adapter.addExtension(extension),
+        removeExtension: (extension) => adapter.removeExtension(extension),
         close: () => adapter.close(),
       };
     }
@@ -93,6 +96,7 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
       handle: (request, response) => cometdServer.handle(request, response),
       publish: (channel, data) => new Promise((resolve) => { cometdServer.createServerChannel(channel).publish(null, data, () => resolve()); }),
       addExtension: (extension) => cometdServer.addExtension(extension),
+      removeExtension: (extension) => cometdServer.removeExtension(extension),
       cometd: cometdServer,
       close: () => cometdServer.close(),
     };
@@ -111,6 +115,19 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
       if (message?.channel === '/meta/handshake') stats.handshakes += 1;
       if (message?.connectionType) stats.connectionTypes.add(message.connectionType);
     }
+    if (ids.length) {
+      const end = response.end.bind(response);
+      response.end = (chunk, ...rest) => {
+        if (drops > 0 && typeof chunk === 'string' && chunk.includes('"data"')) {
+          // The reply is lost on its way: the server counts it sent, the client never gets it.
+          drops -= 1;
+          stats.dropped += 1;
+          request.socket.destroy();
+          return response;
+        }
+        return end(chunk, ...rest);
+      };
+    }
     let done = false;
     const release = () => {
       if (done) return;
@@ -123,8 +140,11 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
 
   /** The handler for requests under the server's path (the caller routes them). */
   function handle(request, response) {
-    sockets.add(request.socket);
-    request.socket.once('close', () => sockets.delete(request.socket));
+    const { socket } = request;
+    if (!sockets.has(socket)) {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    }
     if (kind === 'faye') guardFayeCrash(response, stats);
     else if (cors(request, response)) return;
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -159,7 +179,12 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
     owns: (pathname) => pathname === server.path || pathname.startsWith(`${server.path}/`),
     publish: (channel, data) => server.publish(channel, data),
     addExtension: (extension) => server.addExtension(extension),
+    removeExtension: (extension) => server.removeExtension(extension),
     get server() { return server; },
+    /** Cuts the connection of the next `count` /meta/connect replies that carry messages, instead of sending them. */
+    dropConnectReplies(count = 1) {
+      drops += count;
+    },
     /** Destroys every open connection of the server's requests. */
     cut() {
       for (const socket of sockets) socket.destroy();

@@ -26,8 +26,9 @@ export interface NodePlatform extends Platform {
   close(): void;
 }
 
-export function nodePlatform(options: { eventSource?: boolean; page?: boolean } = {}): NodePlatform {
-  const fetch = cookieFetch();
+/** `fetch`: share a cookie jar with another platform (two tabs of one browser). */
+export function nodePlatform(options: { eventSource?: boolean; page?: boolean; fetch?: typeof fetch | undefined } = {}): NodePlatform {
+  const fetch = options.fetch ?? cookieFetch();
   const page = options.page ? scriptedPage({ url: 'http://app.test/' }) : undefined;
   return {
     setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
