@@ -226,9 +226,9 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
     stop();
     const mine = run;
     const message: BayeuxMessage = { channel: CONNECT, id: id(), clientId, connectionType: transport.resource };
-    // The first connect of a session is answered at once (as CometD's own client asks), so that the
-    // session is confirmed without waiting out a hold.
-    if (!connects++) message.advice = { timeout: 0 };
+    // The first connect of a session, and the first after a failure, is answered at once (as
+    // CometD's own client asks for the first), so that the client knows without waiting out a hold.
+    if (!connects++ || attempts) message.advice = { timeout: 0 };
     const holdMs = message.advice ? 0 : advice.timeout;
     down = { close: request(transport, [message], (failure, replies) => {
       if (mine != run) return;

@@ -44,5 +44,16 @@ export interface BayeuxServer extends BayeuxEngine {
   stop(): Promise<void>;
 }
 
-export function bayeuxEngine(kind: BayeuxKind, options?: { timeoutMs?: number; ack?: boolean }): BayeuxEngine;
-export function startBayeuxServer(kind: BayeuxKind, options?: { timeoutMs?: number; ack?: boolean; port?: number }): Promise<BayeuxServer>;
+export interface BayeuxEngineOptions {
+  /** How long a /meta/connect is held. @default 2000 */
+  timeoutMs?: number;
+  /** CometD's acknowledgement extension installed. @default false */
+  ack?: boolean;
+  /** @default `/${kind}` */
+  path?: string;
+  /** CometD's browser cookie. @default 'BAYEUX_BROWSER' */
+  cookieName?: string;
+}
+
+export function bayeuxEngine(kind: BayeuxKind, options?: BayeuxEngineOptions): BayeuxEngine;
+export function startBayeuxServer(kind: BayeuxKind, options?: BayeuxEngineOptions & { port?: number }): Promise<BayeuxServer>;

@@ -66,10 +66,12 @@ function cors(request, response) {
 }
 
 /**
- * One Bayeux server of `kind` ('faye' at /faye, 'cometd' at /cometd). `timeoutMs`: how long a
- * /meta/connect is held. `ack`: install CometD's acknowledgement extension.
+ * One Bayeux server of `kind` ('faye' at /faye, 'cometd' at /cometd, or at `path`). `timeoutMs`:
+ * how long a /meta/connect is held. `ack`: install CometD's acknowledgement extension.
+ * `cookieName`: CometD's browser cookie, so that two CometD servers of one host name (cookies
+ * ignore ports) do not overwrite each other's.
  */
-export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
+export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${kind}`, cookieName = 'BAYEUX_BROWSER' } = {}) {
   const stats = { connects: 0, maxConcurrentConnects: 0, crashesAvoided: 0, handshakes: 0, connectionTypes: new Set(), dropped: 0 };
   /** How many /meta/connect replies carrying messages to cut on their way (see dropConnectReplies). */
   let drops = 0;
@@ -79,9 +81,9 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
 
   function create() {
     if (kind === 'faye') {
-      const adapter = new faye.NodeAdapter({ mount: '/faye', timeout: timeoutMs / 1000 });
+      const adapter = new faye.NodeAdapter({ mount: path, timeout: timeoutMs / 1000 });
       return {
-        path: '/faye',
+        path,
         handle: (request, response) => adapter.handle(request, response),
         publish: (channel, data) => adapter.getClient().publish(channel, data),
         addExtension: (extension) => adapter.addExtension(extension),
@@ -89,10 +91,10 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false } = {}) {
         close: () => adapter.close(),
       };
     }
-    const cometdServer = cometd.createCometDServer({ timeout: timeoutMs, logLevel: 'info' });
+    const cometdServer = cometd.createCometDServer({ timeout: timeoutMs, logLevel: 'info', browserCookieName: cookieName });
     if (ack) cometdServer.addExtension(new AcknowledgedMessagesExtension());
     return {
-      path: '/cometd',
+      path,
       handle: (request, response) => cometdServer.handle(request, response),
       publish: (channel, data) => new Promise((resolve) => { cometdServer.createServerChannel(channel).publish(null, data, () => resolve()); }),
       addExtension: (extension) => cometdServer.addExtension(extension),
