@@ -24,7 +24,7 @@ export async function startBayeuxFixture() {
   };
   const mounted = [engines.faye, engines.cometd, engines['cometd-ack']];
 
-  async function control(url, res) {
+  async function control(url, req, res) {
     const [name, route] = url.pathname.slice(CONTROL.length).split('/');
     const engine = engines[name];
     if (route === 'env') {
@@ -36,8 +36,8 @@ export async function startBayeuxFixture() {
     if (!engine) return sendJson(res, 404, { error: 'no such server' });
     if (route === 'publish') {
       await engine.publish(url.searchParams.get('channel') ?? '/test', JSON.parse(url.searchParams.get('data') ?? 'null'));
-    } else if (route === 'cut') engine.cut();
-    else if (route === 'restart') engine.restart();
+    } else if (route === 'cut') engine.cut(req.socket);
+    else if (route === 'restart') engine.restart(req.socket);
     else if (route === 'drop') engine.dropConnectReplies(Number(url.searchParams.get('count') ?? '1'));
     else if (route !== 'stats') return sendJson(res, 404, { error: 'no such route' });
     const { stats } = engine;
@@ -57,7 +57,7 @@ export async function startBayeuxFixture() {
       const url = new URL(ctx.url, 'http://127.0.0.1');
       if (url.pathname.startsWith(CONTROL)) {
         ctx.respond = false;
-        return control(url, ctx.res);
+        return control(url, ctx.req, ctx.res);
       }
       const engine = mounted.find((each) => each.owns(url.pathname));
       if (!engine) return next();

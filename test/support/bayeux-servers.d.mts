@@ -1,5 +1,6 @@
 // Types of bayeux-servers.mjs for the TypeScript suites.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export const FAYE_VERSION: string;
 export const COMETD_VERSION: string;
@@ -33,8 +34,10 @@ export interface BayeuxEngine {
   readonly server: unknown;
   /** Cuts the connection of the next `count` /meta/connect replies that carry messages, instead of sending them. */
   dropConnectReplies(count?: number): void;
-  cut(): void;
-  restart(): void;
+  /** Destroys every open connection of the server's requests but `spare`. */
+  cut(spare?: Socket): void;
+  /** A fresh server instance (every session lost) at the same place, the open connections cut but `spare`. */
+  restart(spare?: Socket): void;
   close(): void;
 }
 

@@ -187,15 +187,18 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${k
     dropConnectReplies(count = 1) {
       drops += count;
     },
-    /** Destroys every open connection of the server's requests. */
-    cut() {
-      for (const socket of sockets) socket.destroy();
+    /**
+     * Destroys every open connection of the server's requests, but `spare` (the connection of the
+     * control request asking for the cut, when the server shares its host with the control routes).
+     */
+    cut(spare) {
+      for (const socket of sockets) if (socket !== spare) socket.destroy();
     },
-    /** A fresh server instance (every session lost) at the same place, the open connections cut. */
-    restart() {
+    /** A fresh server instance (every session lost) at the same place, the open connections cut but `spare`. */
+    restart(spare) {
       const old = server;
       server = create();
-      this.cut();
+      this.cut(spare);
       old.close();
     },
     close() {
