@@ -13,8 +13,11 @@ import { waitFor } from './support.ts';
 
 interface ServerStats { connects: number; maxConcurrentConnects: number; handshakes: number; dropped: number; connectionTypes: string[] }
 
+/** This page's own servers: the engines run at once, and one's restart must not reach another's sessions. */
+const lane = Math.random().toString(36).slice(2, 10);
+
 async function control<T = ServerStats>(server: string, route: string, params: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(`/__bayeux/${server}/${route}?${new URLSearchParams(params).toString()}`);
+  const response = await fetch(`/__bayeux/${lane}/${server}/${route}?${new URLSearchParams(params).toString()}`);
   return (await response.json()) as T;
 }
 /** Reads a server's counters until `condition` holds, with a generous bound. */
@@ -45,10 +48,27 @@ function otherTab(): Platform {
   };
 }
 
+/** The clients' debug trace in the current test, printed when it fails. */
+let trace: string[] = [];
+let clientCount = 0;
+afterEach(function (this: { currentTest?: { state?: string } }) {
+  if (this.currentTest?.state === 'failed') console.log(trace.join('\n'));
+  trace = [];
+});
+
 function recorded(url: string, options: BayeuxClientOptions = {}) {
   const wire: string[] = [];
-  const spy = { incoming: (message: BayeuxMessage) => { if (!message.channel.startsWith('/meta/')) wire.push(message.channel); } };
-  const client = new BayeuxClient(url, { reconnect: { initialDelayMs: 100, maxDelayMs: 500 }, ...options, extensions: [...options.extensions ?? [], spy] });
+  const name = `client ${++clientCount}`;
+  const started = Date.now();
+  const spy = {
+    incoming: (message: BayeuxMessage) => {
+      if (!message.channel.startsWith('/meta/')) wire.push(message.channel);
+      trace.push(`${Date.now() - started} ${name} in ${JSON.stringify(message)}`);
+    },
+    outgoing: (message: BayeuxMessage) => { trace.push(`${Date.now() - started} ${name} out ${JSON.stringify(message)}`); },
+  };
+  const logger = (message: string, detail?: unknown) => { trace.push(`${Date.now() - started} ${name} ${message} ${JSON.stringify(detail)}`); };
+  const client = new BayeuxClient(url, { reconnect: { initialDelayMs: 100, maxDelayMs: 500 }, logger, ...options, extensions: [...options.extensions ?? [], spy] });
   const received = new Map<string, unknown[]>();
   const errors: CometError[] = [];
   const states: string[] = [];
@@ -78,21 +98,22 @@ const unique = (prefix: string) => `/${prefix}/${Math.random().toString(36).slic
 
 interface Mode { name: string; server: string; url: () => string; options: BayeuxClientOptions; connectionType: string }
 
-let ports = { fayeCrossPort: 0, cometdCrossPort: 0 };
+let env = { faye: '', cometd: '', cometdAck: '', fayeCrossPort: 0, cometdCrossPort: 0 };
 const cross = (port: () => number, path: string) => () => `${location.protocol}//${location.hostname}:${port()}${path}`;
 
 const modes: Mode[] = [
-  { name: 'Faye, long-polling, same origin', server: 'faye', url: () => '/faye', options: { transports: ['long-polling'] }, connectionType: 'long-polling' },
-  { name: 'Faye, long-polling, cross origin (CORS)', server: 'faye-cross', url: cross(() => ports.fayeCrossPort, '/faye'), options: { transports: ['long-polling'] }, connectionType: 'long-polling' },
-  { name: 'Faye, callback-polling, cross origin', server: 'faye-cross', url: cross(() => ports.fayeCrossPort, '/faye'), options: { transports: ['jsonp'] }, connectionType: 'callback-polling' },
-  { name: 'Faye, eventsource, same origin', server: 'faye', url: () => '/faye', options: { transports: ['eventsource'] }, connectionType: 'eventsource' },
-  { name: 'CometD, long-polling, same origin', server: 'cometd', url: () => '/cometd', options: { transports: ['long-polling'] }, connectionType: 'long-polling' },
+  { name: 'Faye, long-polling, same origin', server: 'faye', url: () => env.faye, options: { transports: ['long-polling'] }, connectionType: 'long-polling' },
+  { name: 'Faye, long-polling, cross origin (CORS)', server: 'faye-cross', url: cross(() => env.fayeCrossPort, '/faye'), options: { transports: ['long-polling'] }, connectionType: 'long-polling' },
+  { name: 'Faye, callback-polling, cross origin', server: 'faye-cross', url: cross(() => env.fayeCrossPort, '/faye'), options: { transports: ['jsonp'] }, connectionType: 'callback-polling' },
+  { name: 'Faye, eventsource, same origin', server: 'faye', url: () => env.faye, options: { transports: ['eventsource'] }, connectionType: 'eventsource' },
+  { name: 'CometD, long-polling, same origin', server: 'cometd', url: () => env.cometd, options: { transports: ['long-polling'] }, connectionType: 'long-polling' },
   // CometD finds a session by its cookie: cross-origin that needs credentials (and a same-site host name).
-  { name: 'CometD, long-polling, cross origin (CORS)', server: 'cometd-cross', url: cross(() => ports.cometdCrossPort, '/cometd'), options: { transports: ['long-polling'], withCredentials: true }, connectionType: 'long-polling' },
+  { name: 'CometD, long-polling, cross origin (CORS)', server: 'cometd-cross', url: cross(() => env.cometdCrossPort, '/cometd'), options: { transports: ['long-polling'], withCredentials: true }, connectionType: 'long-polling' },
 ];
 
 before(async () => {
-  ports = await control('any', 'env');
+  const response = await fetch(`/__bayeux/${lane}/env`);
+  env = (await response.json()) as typeof env;
 });
 
 for (const mode of modes) {
@@ -100,9 +121,13 @@ for (const mode of modes) {
     it('handshakes, subscribes, publishes with an acknowledgement, delivers to another client and unsubscribes', async () => {
       const channel = unique('chat');
       const reader = recorded(mode.url(), mode.options);
+      const subscription = reader.listen(channel);
+      // The other tab opens once this one is open: CometD finds sessions by a browser cookie, and two
+      // first handshakes of one browser at the same moment get two cookies, the second overwriting the
+      // first (its session then unknown at once: the client handshakes again, but the test would race).
+      await waitFor(() => reader.client.state === 'open', 'the reader to open');
       const writer = recorded(mode.url(), { ...mode.options, platform: otherTab() });
       try {
-        const subscription = reader.listen(channel);
         await untilDelivered((marker) => writer.client.publish(channel, { marker }), () => reader.of(channel).length > 0, 'a first delivery');
         await writer.client.publish(channel, { text: 'hello' });
         await waitFor(() => reader.of(channel).some((data) => (data as { text?: string }).text === 'hello'), 'hello');
@@ -170,8 +195,8 @@ describe('Bayeux: one session per endpoint', () => {
   it('the clients of a page pointed at one endpoint share one handshake and each gets its messages', async () => {
     const channel = unique('shared');
     const { handshakes } = await control('cometd', 'stats');
-    const first = recorded('/cometd', { transports: ['long-polling'] });
-    const second = recorded('/cometd', { transports: ['long-polling'] });
+    const first = recorded(env.cometd, { transports: ['long-polling'] });
+    const second = recorded(env.cometd, { transports: ['long-polling'] });
     try {
       first.listen(channel);
       second.listen(channel);
@@ -187,7 +212,7 @@ describe('Bayeux: one session per endpoint', () => {
 describe('Bayeux: CometD acknowledgement extension', () => {
   it('loses no message when connect replies are cut on their way: every one arrives once, in order', async () => {
     const channel = unique('feed');
-    const reader = recorded('/cometd-ack', { transports: ['long-polling'] });
+    const reader = recorded(env.cometdAck, { transports: ['long-polling'] });
     try {
       reader.listen(channel);
       await untilDelivered((marker) => serverPublish('cometd-ack', channel, { marker }), () => reader.of(channel).length > 0, 'the subscription');

@@ -6,7 +6,7 @@ import { startFixture } from '../support/fixture.mjs';
 import { startBayeuxFixture } from '../support/bayeux-fixture.mjs';
 
 const fixture = await startFixture();
-const bayeuxFixture = await startBayeuxFixture();
+const bayeuxFixture = startBayeuxFixture();
 
 export default {
   files: process.env.WTR_FILES || 'test/browser/**/*.test.ts',
