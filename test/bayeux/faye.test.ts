@@ -2,6 +2,7 @@
 // connection type Faye offers: long-polling, callback-polling (in a jsdom page that runs the
 // scripts) and EventSource (the eventsource package in Node).
 import { after, before, describe, it } from 'node:test';
+import { request } from 'node:http';
 import assert from 'node:assert/strict';
 import { startBayeuxServer, type BayeuxServer } from '../support/bayeux-servers.mjs';
 import { cutRecovered, restartRecovered, roundTrip, type ClientOptions } from './scenarios.ts';
@@ -57,5 +58,39 @@ describe('Faye extensions', () => {
       refused.close();
       server.removeExtension(guard);
     }
+  });
+});
+
+describe("Faye's crash on an aborted held poll", () => {
+  it('is real: a held callback-polling connect aborted by the client makes Faye write its head twice (the test server survives it guarded, and counts it)', async () => {
+    const get = (messages: unknown[], abortAfterMs?: number) => new Promise<string>((resolve) => {
+      const exchange = request(`${server.url}?jsonp=cb&message=${encodeURIComponent(JSON.stringify(messages))}`, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+        response.on('end', () => { resolve(body); });
+      });
+      exchange.on('error', () => { resolve(''); });
+      exchange.end();
+      if (abortAfterMs !== undefined) setTimeout(() => { exchange.destroy(); }, abortAfterMs);
+    });
+    const handshake = await get([{ channel: '/meta/handshake', version: '1.0', supportedConnectionTypes: ['callback-polling'] }]);
+    const clientId = /"clientId":"(\w+)"/.exec(handshake)?.[1];
+    assert.ok(clientId);
+    await get([{ channel: '/meta/connect', clientId, connectionType: 'callback-polling', advice: { timeout: 0 } }]);
+    const before = server.stats.crashesAvoided;
+    // Held for the server's 2 s timeout; the client gives up first.
+    await get([{ channel: '/meta/connect', clientId, connectionType: 'callback-polling' }], 200);
+    await waitFor(() => server.stats.crashesAvoided > before, 'the held reply to come after the abort');
+  });
+
+  it('is never provoked by the client: closing a callback-polling client leaves its held poll to the disconnect, which answers it', async () => {
+    const before = server.stats.crashesAvoided;
+    const reader = recordedClient(server.url, { transports: ['jsonp'], page: true });
+    reader.listen('/quiet');
+    await waitFor(() => reader.client.state == 'open' && server.stats.inFlight > 0, 'a held poll');
+    reader.client.close();
+    await waitFor(() => server.stats.inFlight == 0, 'the held poll answered');
+    reader.close();
+    assert.equal(server.stats.crashesAvoided, before);
   });
 });

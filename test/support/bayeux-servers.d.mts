@@ -11,6 +11,8 @@ export interface BayeuxServerStats {
   /** /meta/connect requests seen, and the most ever in flight at once for one clientId. */
   connects: number;
   maxConcurrentConnects: number;
+  /** /meta/connect requests in flight now, all clients together. */
+  inFlight: number;
   /** How often the Faye crash guard swallowed a second response head (see bayeux-servers.mjs). */
   crashesAvoided: number;
   handshakes: number;

@@ -72,7 +72,7 @@ function cors(request, response) {
  * ignore ports) do not overwrite each other's.
  */
 export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${kind}`, cookieName = 'BAYEUX_BROWSER' } = {}) {
-  const stats = { connects: 0, maxConcurrentConnects: 0, crashesAvoided: 0, handshakes: 0, connectionTypes: new Set(), dropped: 0 };
+  const stats = { connects: 0, maxConcurrentConnects: 0, crashesAvoided: 0, handshakes: 0, connectionTypes: new Set(), dropped: 0, inFlight: 0 };
   /** How many /meta/connect replies carrying messages to cut on their way (see dropConnectReplies). */
   let drops = 0;
   const inFlight = new Map();
@@ -111,6 +111,7 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${k
       const count = (inFlight.get(clientId) ?? 0) + 1;
       inFlight.set(clientId, count);
       stats.connects += 1;
+      stats.inFlight += 1;
       stats.maxConcurrentConnects = Math.max(stats.maxConcurrentConnects, count);
     }
     for (const message of [].concat(messages)) {
@@ -135,6 +136,7 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${k
       if (done) return;
       done = true;
       for (const clientId of ids) inFlight.set(clientId, inFlight.get(clientId) - 1);
+      stats.inFlight -= ids.length;
     };
     response.once('finish', release);
     response.once('close', release);
