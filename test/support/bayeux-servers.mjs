@@ -82,13 +82,18 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${k
   function create() {
     if (kind === 'faye') {
       const adapter = new faye.NodeAdapter({ mount: path, timeout: timeoutMs / 1000 });
+      // Faye's in-process client (for server-side publishes) polls the server for ever: disconnected on close.
+      let local;
       return {
         path,
         handle: (request, response) => adapter.handle(request, response),
-        publish: (channel, data) => adapter.getClient().publish(channel, data),
+        publish: (channel, data) => (local ??= adapter.getClient()).publish(channel, data),
         addExtension: (extension) => adapter.addExtension(extension),
         removeExtension: (extension) => adapter.removeExtension(extension),
-        close: () => adapter.close(),
+        close: () => {
+          local?.disconnect();
+          adapter.close();
+        },
       };
     }
     const cometdServer = cometd.createCometDServer({ timeout: timeoutMs, logLevel: 'info', browserCookieName: cookieName });
@@ -150,6 +155,12 @@ export function bayeuxEngine(kind, { timeoutMs = 2000, ack = false, path = `/${k
       socket.once('close', () => sockets.delete(socket));
     }
     if (kind === 'faye') guardFayeCrash(response, stats);
+    if (kind === 'faye' && request.headers.accept?.includes('text/event-stream')) {
+      // faye-websocket's EventSource stops its ping timer on its socket's 'end' or 'error' only; a
+      // socket destroyed by cut() emits just 'close', which would leave the timer running for ever
+      // (and the test process alive).
+      socket.once('close', () => socket.emit('end'));
+    }
     else if (cors(request, response)) return;
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (request.method === 'GET' && url.searchParams.has('message')) {
