@@ -65,7 +65,7 @@ export class BayeuxClient implements Client {
     const connection = sharedBayeux(url.replace(/\/+$/, ''), {
       lifecycle: pageLifecycle,
       ...options,
-      transports: names ? builtIn.filter((transport) => names.includes(transport.name as 'jsonp')).sort((a, b) => names.indexOf(a.name as 'jsonp') - names.indexOf(b.name as 'jsonp')) : builtIn,
+      transports: names ? names.flatMap((name) => builtIn.filter((transport) => transport.name == name)) : builtIn,
       negotiator: createNegotiator,
       platform: options.platform ?? globalThis,
       logger,
