@@ -1,12 +1,14 @@
-// Builds the browser client (ESM, UMD, UMD minified), the reference server and its CLI, and the
-// type declarations of both. The UMD bundles start from the client entry only, so no server code
-// can reach a browser.
+// Builds the browser client (ESM, UMD, UMD minified), the Bayeux client (`cometkit/bayeux`, ESM,
+// an entry of its own so the client bundles do not grow), the reference server and its CLI, and
+// the type declarations of all three. The UMD bundles start from the client entry only, so no
+// server code can reach a browser.
 import esbuild from 'rollup-plugin-esbuild';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 
 const clientEntry = 'src/index.ts';
 const serverEntry = 'server/index.ts';
+const bayeuxEntry = 'src/bayeux/index.ts';
 const nodeBuiltins = /^node:/;
 
 // es2020: `??`, `?.` and object spread stay native (downlevelling them costs ~4% of the bundle).
@@ -36,6 +38,12 @@ export default [
     plugins: clientPlugins(),
   },
   {
+    // Self-contained: it carries the pieces of the core it uses (CometClientCore, backoff, negotiator, pool).
+    input: bayeuxEntry,
+    output: { file: 'dist/bayeux.mjs', format: 'es', sourcemap: true },
+    plugins: clientPlugins(),
+  },
+  {
     input: serverEntry,
     external: [nodeBuiltins],
     output: { file: 'dist/server.mjs', format: 'es', sourcemap: true },
@@ -57,6 +65,11 @@ export default [
   {
     input: clientEntry,
     output: { file: 'dist/cometkit.d.ts', format: 'es' },
+    plugins: [dts()],
+  },
+  {
+    input: bayeuxEntry,
+    output: { file: 'dist/bayeux.d.ts', format: 'es' },
     plugins: [dts()],
   },
   {

@@ -1,6 +1,6 @@
-// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle and of an app that
-// imports only the EventSource transport; fails when a gzip size passes its budget in package.json
-// ("sizeBudgets", in bytes; 1 KB = 1024 bytes).
+// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle, of an app that
+// imports only the EventSource transport and of an app that imports BayeuxClient (cometkit/bayeux);
+// fails when a gzip size passes its budget in package.json ("sizeBudgets", in bytes; 1 KB = 1024 bytes).
 import { readFile } from 'node:fs/promises';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { rollup } from 'rollup';
@@ -39,6 +39,11 @@ const rows = [
     name: 'ESM app importing only the EventSource transport',
     budget: budgets.eventsourceAppGzipBytes,
     ...(await bundleApp('scripts/size/eventsource-app.mjs')),
+  },
+  {
+    name: 'ESM app importing BayeuxClient (cometkit/bayeux)',
+    budget: budgets.bayeuxAppGzipBytes,
+    ...(await bundleApp('scripts/size/bayeux-app.mjs')),
   },
 ];
 

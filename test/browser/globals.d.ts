@@ -4,4 +4,4 @@ declare function it(title: string, body: () => Promise<void> | void): void;
 declare function before(body: () => Promise<void> | void): void;
 declare function after(body: () => Promise<void> | void): void;
 declare function beforeEach(body: () => Promise<void> | void): void;
-declare function afterEach(body: () => Promise<void> | void): void;
+declare function afterEach(body: (this: { currentTest?: { state?: string } }) => Promise<void> | void): void;

@@ -3,8 +3,10 @@
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { launchers, wantedEngines } from './engines.mjs';
 import { startFixture } from '../support/fixture.mjs';
+import { startBayeuxFixture } from '../support/bayeux-fixture.mjs';
 
 const fixture = await startFixture();
+const bayeuxFixture = startBayeuxFixture();
 
 export default {
   files: process.env.WTR_FILES || 'test/browser/**/*.test.ts',
@@ -17,6 +19,6 @@ export default {
   testsFinishTimeout: 300000,
   browsers: await launchers(wantedEngines()),
   plugins: [esbuildPlugin({ ts: true, target: 'es2020' })],
-  middleware: [fixture.middleware],
+  middleware: [fixture.middleware, bayeuxFixture.middleware],
   testFramework: { config: { timeout: 30000 } },
 };
