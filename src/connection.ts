@@ -6,6 +6,7 @@
 // downstream (or the handshake) and one upstream send; the old downstream request is always ended
 // before a new one opens.
 import { backoffDelay } from './backoff.ts';
+import { addSubscriber } from './channels.ts';
 import { invoke } from './emitter.ts';
 import { CometError, closedError, isRefusal, isRetried, listenerError, type CometErrorType } from './errors.ts';
 import { inOrder } from './negotiator.ts';
@@ -313,26 +314,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     get transport() {
       return state == 'closed' ? null : current()?.name ?? null;
     },
-    subscribe<Data>(channel: string, handler: MessageHandler<Data>) {
-      // A function of its own per call: the same handler subscribed twice is two subscriptions.
-      const subscriber: MessageHandler = (data, message) => { handler(data as Data, message); };
-      let subscribers = channels.get(channel);
-      if (!subscribers) {
-        channels.set(channel, subscribers = new Set());
-        queue(tell('subscribe', channel));
-      }
-      subscribers.add(subscriber);
-      return {
-        // A second call, or one after the channel was refused, finds nothing to remove.
-        unsubscribe() {
-          const subscribed = channels.get(channel);
-          if (subscribed?.delete(subscriber) && !subscribed.size) {
-            channels.delete(channel);
-            queue(tell('unsubscribe', channel));
-          }
-        },
-      };
-    },
+    subscribe: (channel, handler) => addSubscriber(channels, channel, handler, (type) => { queue(tell(type, channel)); }),
     // Data that batching.body cannot send makes it throw: the promise rejects with that error.
     publish: (channel, data) => new Promise<void>((resolve, reject) => {
       queue(item('publish', channel, (error) => { if (error) reject(error); else resolve(); }, data));

@@ -14,12 +14,14 @@ export const MAX_URL_LENGTH = 2000;
 const CALLBACK_ROOM = 40;
 
 /**
- * One `<script>` answered with JSONP: adds `callback=NAME` to `url` and takes the value the script
+ * One `<script>` answered with JSONP: adds `callback=NAME` to `url` (or the parameters `query`
+ * makes of the name: Bayeux's callback-polling names it `jsonp`) and takes the value the script
  * passes to that global. Works across origins without CORS. A script that fails to load (the
  * status cannot be seen) is a `network` failure; one that loads without calling back is
  * `malformed` (for example a JSON error body, which nosniff also keeps from running).
  */
-export const scriptJson = (platform: Platform, url: string, done: OneShotDone, timeoutMs = 0): (() => void) => {
+export const scriptJson = (platform: Platform, url: string, done: OneShotDone, timeoutMs = 0,
+  query = (name: string): Record<string, string> => ({ callback: name })): (() => void) => {
   const { document, window } = platform as Required<Platform>;
   const name = callbackName(platform);
   const script = document.createElement('script');
@@ -51,7 +53,7 @@ export const scriptJson = (platform: Platform, url: string, done: OneShotDone, t
     finish(requestFailed());
   };
   script.async = true;
-  script.src = withParams(url, { callback: name });
+  script.src = withParams(url, query(name));
   // Gives up like a fetch whose timeout passed (request.ts): a network failure.
   const timer = timeoutMs ? platform.setTimeout(() => { finish(fail('network', 'timed out')); }, timeoutMs) : undefined;
   document.head.appendChild(script);

@@ -6,6 +6,7 @@
 // At most one /meta/connect is ever in flight (Faye leaves a second hanging, CometD answers it
 // 500): a new one is sent only after the previous one was answered, failed or was aborted.
 import { backoffDelay } from '../backoff.ts';
+import { addSubscriber } from '../channels.ts';
 import { invoke } from '../emitter.ts';
 import { CometError, closedError, isRefusal, isRetried, listenerError, type CometErrorType } from '../errors.ts';
 import { inOrder } from '../negotiator.ts';
@@ -348,25 +349,7 @@ export const bayeux: ConnectionFactory = (endpoint, options, events) => {
     get transport() {
       return state == 'closed' ? null : current()?.name ?? null;
     },
-    subscribe<Data>(channel: string, handler: MessageHandler<Data>) {
-      // A function of its own per call: the same handler subscribed twice is two subscriptions.
-      const subscriber: MessageHandler = (data, message) => { handler(data as Data, message); };
-      let subscribers = channels.get(channel);
-      if (!subscribers) {
-        channels.set(channel, subscribers = new Set());
-        queue(tell(SUBSCRIBE, channel));
-      }
-      subscribers.add(subscriber);
-      return {
-        unsubscribe() {
-          const subscribed = channels.get(channel);
-          if (subscribed?.delete(subscriber) && !subscribed.size) {
-            channels.delete(channel);
-            queue(tell(UNSUBSCRIBE, channel));
-          }
-        },
-      };
-    },
+    subscribe: (channel, handler) => addSubscriber(channels, channel, handler, (type) => { queue(tell(type == 'subscribe' ? SUBSCRIBE : UNSUBSCRIBE, channel)); }),
     publish: (channel, data) => new Promise<void>((resolve, reject) => {
       queue({ message: { channel, data }, settle: (error) => { if (error) reject(error); else resolve(); } });
     }),

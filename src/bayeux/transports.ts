@@ -4,8 +4,9 @@
 // POST, callback-polling as a `<script>` GET), or Faye's EventSource stream. The meaning of the
 // messages belongs to session.ts.
 import { fetchJson, type OneShot } from '../../transports/request.ts';
-import { callbackName, fail, malformed, requestFailed, setGlobal, withParams } from '../../transports/shared.ts';
-import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportRequest } from '../../transports/types.ts';
+import { scriptJson } from '../../transports/script.ts';
+import { fail, malformed } from '../../transports/shared.ts';
+import type { Transport, TransportExchange, TransportListener, TransportRequest } from '../../transports/types.ts';
 import type { Platform } from '../platform.ts';
 
 export interface BayeuxRequest extends TransportRequest {
@@ -51,42 +52,8 @@ export const postJson: OneShot<BayeuxRequest> = (platform, { url, messages, with
  * NAME with the reply array. Works across origins without CORS. A script that fails to load is a
  * `network` failure (its status cannot be seen); one that loads without calling back is `malformed`.
  */
-export const scriptGet: OneShot<BayeuxRequest> = (platform, { url, messages, timeoutMs }, done) => {
-  const { document, window } = platform as Required<Platform>;
-  const name = callbackName(platform);
-  const script = document.createElement('script');
-  let result: [value: unknown] | undefined;
-  let ran = false;
-  const abort = () => {
-    platform.clearTimeout(timer);
-    script.onload = script.onerror = null;
-    script.remove();
-    // Removing the element does not stop its download: a late script finds a stand-in to call.
-    setGlobal(window, name, ran ? undefined : () => { setGlobal(window, name); });
-  };
-  const finish = (failure?: TransportFailure, value?: unknown) => {
-    abort();
-    done(failure, value);
-  };
-  setGlobal(window, name, (value: unknown) => {
-    ran = true;
-    result = [value];
-  });
-  // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
-  script.onload = () => {
-    ran = true;
-    finish(result ? undefined : malformed('no callback'), result?.[0]);
-  };
-  script.onerror = () => {
-    ran = true;
-    finish(requestFailed());
-  };
-  script.async = true;
-  script.src = withParams(url, { jsonp: name, message: messages });
-  const timer = platform.setTimeout(() => { finish(fail<'network'>('network', 'timed out')); }, timeoutMs);
-  document.head.appendChild(script);
-  return abort;
-};
+export const scriptGet: OneShot<BayeuxRequest> = (platform, { url, messages, timeoutMs }, done) =>
+  scriptJson(platform, url, done, timeoutMs, (name) => ({ jsonp: name, message: messages }));
 
 /** A polling connection type: each `open` is one exchange, its reply array delivered, then the end. */
 function polling(name: 'long-polling' | 'jsonp', connectionType: string, exchange: OneShot<BayeuxRequest>,
