@@ -2,7 +2,7 @@
 // layer uses them for the handshake and upstream sends; long-polling is built on them. Every engine
 // that runs the ES2020 bundle has fetch and AbortController. The script-tag equivalent
 // (transports/script.ts) travels only with jsonp and iframe.
-import type { Transport, TransportFailure, TransportName, TransportRequest } from './types.ts';
+import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportName, TransportRequest } from './types.ts';
 import type { Platform } from '../src/platform.ts';
 import { fail, malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
 
@@ -77,21 +77,29 @@ export function pollingTransport(
     streaming: false,
     isSupported,
     script,
-    open(platform, request, listener) {
-      let closed = false;
-      const abort = send(platform, request, (failure, value) => {
-        if (failure) return listener.onEnd(failure);
-        if (!Array.isArray(value)) return listener.onEnd(malformed());
-        if (value.length) listener.onValues(value);
-        // A listener may close the exchange on what it just received.
-        if (!closed) listener.onEnd();
-      });
-      return {
-        close() {
-          closed = true;
-          abort();
-        },
-      };
+    open: (platform, request, listener) => poll(send, platform, request, listener, (value) => Array.isArray(value) ? value : undefined),
+  };
+}
+
+/**
+ * One polling exchange: the one-shot's answer, as `values` reads it (undefined: not of the
+ * expected form, a `malformed` failure), delivered, then the end. Both protocols' polls use it.
+ */
+export function poll<Request>(send: OneShot<Request>, platform: Platform, request: Request, listener: TransportListener,
+  values: (value: unknown) => unknown[] | undefined): TransportExchange {
+  let closed = false;
+  const abort = send(platform, request, (failure, value) => {
+    if (failure) return listener.onEnd(failure);
+    const read = values(value);
+    if (!read) return listener.onEnd(malformed());
+    if (read.length) listener.onValues(read);
+    // A listener may close the exchange on what it just received.
+    if (!closed) listener.onEnd();
+  });
+  return {
+    close() {
+      closed = true;
+      abort();
     },
   };
 }

@@ -3,7 +3,7 @@
 // only move messages: a request of a JSON message array answered by one (long-polling as a JSON
 // POST, callback-polling as a `<script>` GET), or Faye's EventSource stream. The meaning of the
 // messages belongs to session.ts.
-import { fetchJson, type OneShot } from '../../transports/request.ts';
+import { fetchJson, poll, type OneShot } from '../../transports/request.ts';
 import { scriptJson } from '../../transports/script.ts';
 import { fail, malformed } from '../../transports/shared.ts';
 import type { Transport, TransportExchange, TransportListener, TransportRequest } from '../../transports/types.ts';
@@ -65,22 +65,8 @@ function polling(name: 'long-polling' | 'jsonp', connectionType: string, exchang
     isSupported,
     exchange,
     room,
-    open(platform, request, listener) {
-      let closed = false;
-      const abort = exchange(platform, request, (failure, value) => {
-        if (failure) return listener.onEnd(failure);
-        const values = Array.isArray(value) ? value as unknown[] : [value];
-        if (values.length) listener.onValues(values);
-        // A listener may close the exchange on what it just received.
-        if (!closed) listener.onEnd();
-      });
-      return {
-        close() {
-          closed = true;
-          abort();
-        },
-      };
-    },
+    // A reply is an array of messages; a single message is read as one.
+    open: (platform, request, listener) => poll(exchange, platform, request, listener, (value) => Array.isArray(value) ? value as unknown[] : [value]),
   };
 }
 
