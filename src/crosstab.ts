@@ -14,49 +14,18 @@
 // Every page keeps the group's state by hearing every message: each page's channels (the leader
 // subscribes their union on the server), the publishes not yet settled, the session and the last
 // `seq`, and the last upstream batch the leader sent with its message ids. A new leader first sends
-// that batch again, same ids (the server applies an id once, PROTOCOL.md §6.3), which settles its
+// that batch again, same ids (crosstab/messages.ts; the server applies an id once, PROTOCOL.md §6.3), which settles its
 // publishes and tells it the server's acknowledged id; its connection then continues the session
 // (`_resume`) from `since`, numbering from that id + 1, and sends the publishes still pending.
 // Pages de-duplicate messages by `seq`, so a message the new leader receives again is not doubled.
 import { invoke } from './emitter.ts';
 import { CometError, closedError, listenerError } from './errors.ts';
 import { oneByOne, type Batching, type OutboxItem } from './outbox.ts';
-import { check } from './protocol.ts';
-import type { Platform } from './platform.ts';
 import type { CometState, Connection, ConnectionEvents, ConnectionFactory, MessageHandler, Resume, Subscription } from './types.ts';
-import { fetchJson } from '../transports/request.ts';
 import type { TransportName } from '../transports/types.ts';
+import { alone, badData, flat, replayBatch, type Batch, type Flat, type Message, type TabPlatform } from './crosstab/messages.ts';
 
-/** What cross-tab sharing needs of the platform, beyond `Platform` (absent: a connection per page). */
-export interface TabPlatform extends Platform {
-  readonly navigator?: { readonly locks?: LockManager | undefined } | undefined;
-  readonly BroadcastChannel?: typeof BroadcastChannel | undefined;
-  readonly location?: { readonly href: string } | undefined;
-}
-
-/** An error as it travels between pages: type, message, the rest (no `cause`: it may not clone). */
-type Flat = [CometError['type'], string, object];
-
-/** The last upstream batch: its first id, the publish keys of its messages (in order), its JSON. */
-type Batch = [base: number, keys: (string | undefined)[], json: string];
-
-/** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
-const alone = 'cross-tab sharing unavailable: a connection per page';
-
-/** A publish whose data does not clone: refused like data the server cannot take. */
-const badData: Flat = ['publish-refused', 'bad-data', { code: 'bad-data' }];
-
-/** The messages between pages; the second member is the sender's page id. */
-type Message =
-  | ['h', string, string[]] // hello: the sender's channels, all of them
-  | ['s' | 'u', string, string] // the sender subscribes / unsubscribes a channel
-  | ['p', string, string, string, unknown] // a publish: key, channel, data
-  | ['a', string, string, Flat?] // a publish settled (by key), with its error
-  | ['l', string] // the sender leads now
-  | ['m', string, string, number, unknown] // a message: channel, seq, data
-  | ['e', string, keyof ConnectionEvents, unknown] // an event of the leader's connection
-  | ['o', string, Resume, ...Batch] // the leader sends this batch now, on this session
-  | ['y', string, Resume | undefined, number, Map<string, Set<string>>, Batch | undefined, unknown, unknown]; // the leader's state, to a new page
+export type { TabPlatform } from './crosstab/messages.ts';
 
 export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endpoint, options, events) => {
   const { platform, logger } = options;
@@ -124,7 +93,6 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     if (sent) hear(message);
     return sent;
   };
-  const flat = ({ type, message, ...rest }: CometError): Flat => [type, message, { ...rest, cause: undefined }];
   const finish = (key: string, error?: Flat) => {
     done.add(key);
     // Bounded: a key is offered again only around a takeover, long before 5,000 more settle.
@@ -238,30 +206,14 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     const known = session;
     if (!known) run();
     else {
-      let tries = 0;
-      const replay = () => fetchJson(platform, {
-        url: `${endpoint}/send?session=${known.session}`, body: `{"messages":[${batch?.[2] ?? ''}]}`,
-        withCredentials: !!options.withCredentials, headers: options.headers ?? {}, timeoutMs: options.sendTimeoutMs ?? 15000,
-      }, (failure, value) => {
-        const answer = check(value);
-        if (ended || !leading) return;
-        if (answer?.type == 'ack') {
-          const { ack, errors = [] } = answer;
-          const last = batch;
-          last?.[1].forEach((key, index) => {
-            const id = last[0] + index;
-            const code = errors.find((error) => error.id == id)?.code;
-            if (key && id <= ack && !done.has(key)) say(['a', tab, key, code === undefined ? undefined : ['publish-refused', code, { code }]]);
-          });
-          run({ ...known, seq: since, _base: ack + 1 }, served);
-        } else if (failure && tries++ < 3) platform.setTimeout(replay, known.retryMs);
-        else {
-          // The session is gone (or out of reach): a new one, and what was missed is a gap.
-          say(['e', tab, 'gap', { reason: 'unknown-session' }]);
-          run();
-        }
+      replayBatch(platform, endpoint, options, known, batch, () => !ended && leading, (key, error) => {
+        if (!done.has(key)) say(['a', tab, key, error]);
+      }, (ack) => {
+        if (ack !== undefined) return run({ ...known, seq: since, _base: ack + 1 }, served);
+        // The session is gone (or out of reach): a new one, and what was missed is a gap.
+        say(['e', tab, 'gap', { reason: 'unknown-session' }]);
+        run();
       });
-      replay();
     }
     return new Promise<void>((resolve) => {
       stepDown = resolve;
