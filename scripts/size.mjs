@@ -1,15 +1,20 @@
 // `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle, of an app that
 // imports only the EventSource transport and of an app that imports BayeuxClient (cometkit/bayeux);
 // fails when a gzip size passes its budget in package.json ("sizeBudgets", in bytes; 1 KB = 1024 bytes).
+// `npm run size -- --modules` also lists, per bundle, the minified bytes each source file takes
+// (the apps are then bundled from src/ instead of dist/, the same code with source maps to read).
 import { readFile } from 'node:fs/promises';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { rollup } from 'rollup';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
+import esbuild from 'rollup-plugin-esbuild';
+import { bytesPerSource } from './lib/source-bytes.mjs';
 
 const root = new URL('../', import.meta.url);
 const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8'));
 const budgets = pkg.sizeBudgets;
+const modules = process.argv.includes('--modules');
 
 function measure(raw, minified) {
   const bytes = Buffer.from(minified);
@@ -21,12 +26,23 @@ function measure(raw, minified) {
   };
 }
 
-async function bundleApp(entry) {
-  const bundle = await rollup({ input: new URL(entry, root).pathname, plugins: [nodeResolve()] });
+/** With --modules: the app's imports of dist/ resolved to the sources they were built from. */
+const sources = { '../../dist/cometkit.mjs': 'src/index.ts', '../../dist/bayeux.mjs': 'src/bayeux/index.ts' };
+const fromSources = { name: 'from-sources', resolveId: (id) => sources[id] && new URL(sources[id], root).pathname };
+
+async function minify(entry, plugins, sourcemap) {
+  const bundle = await rollup({ input: new URL(entry, root).pathname, plugins });
   const { output: [raw] } = await bundle.generate({ format: 'es' });
-  const { output: [min] } = await bundle.generate({ format: 'es', plugins: [terser({ compress: { passes: 2 } })] });
+  const { output: [min] } = await bundle.generate({ format: 'es', sourcemap, plugins: [terser({ compress: { passes: 2 } })] });
   await bundle.close();
-  return measure(raw.code, min.code);
+  return [raw, min];
+}
+
+/** Measured as built from dist/; with --modules, bundled again from src/ for the bytes per source file. */
+async function bundleApp(entry) {
+  const [raw, min] = await minify(entry, [nodeResolve()], false);
+  const mapped = modules ? (await minify(entry, [fromSources, esbuild({ target: 'es2020' })], true))[1] : undefined;
+  return { ...measure(raw.code, min.code), code: mapped?.code, map: mapped?.map };
 }
 
 const rows = [
@@ -34,6 +50,8 @@ const rows = [
     name: 'dist/cometkit.umd.min.js (all six transports)',
     budget: budgets.umdGzipBytes,
     ...measure(await readFile(new URL('dist/cometkit.umd.js', root), 'utf8'), await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8')),
+    code: await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8'),
+    map: JSON.parse(await readFile(new URL('dist/cometkit.umd.min.js.map', root), 'utf8')),
   },
   {
     name: 'ESM app importing only the EventSource transport',
@@ -52,6 +70,9 @@ for (const row of rows) {
   const over = row.gzip > row.budget;
   failed ||= over;
   console.log(`${over ? 'OVER ' : 'ok   '} ${row.name}: raw ${row.raw} B, min ${row.min} B, gzip ${row.gzip} B (budget ${row.budget} B), brotli ${row.brotli} B`);
+  if (modules) {
+    for (const [source, bytes] of bytesPerSource(row.code, row.map)) console.log(`${String(bytes).padStart(12)} B min  ${source.replace(/^(\.\.\/)+/, '')}`);
+  }
 }
 if (failed) {
   console.error('size: a gzip size is over its budget (package.json "sizeBudgets")');

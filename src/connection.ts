@@ -25,11 +25,9 @@ export type * from './types.ts';
 type Failure = Omit<TransportFailure, 'type'> & { type: CometErrorType };
 
 export const createConnection: ConnectionFactory = (endpoint, options, events) => {
-  const { platform, logger: log, transports, reconnect: policy = {}, withCredentials = false, headers = {} } = options;
+  const { platform, logger: log, transports, reconnect: policy = {}, withCredentials = false, headers = {}, sendTimeoutMs = 15000, batching = oneByOne } = options;
   const { emit } = events;
   const { maxAttempts = Infinity, maxElapsedMs = Infinity } = policy;
-  const sendTimeoutMs = options.sendTimeoutMs ?? 15000;
-  const batching = options.batching ?? oneByOne;
   /** The subscribers per channel, in order; a channel is subscribed on the server while it has one. */
   const channels = new Map<string, Set<MessageHandler>>();
 
