@@ -1,5 +1,6 @@
-// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle, of an app that
-// imports only the EventSource transport and of an app that imports BayeuxClient (cometkit/bayeux);
+// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle, of the six transports
+// without cross-tab sharing, of an app that imports only the EventSource transport and of an app
+// that imports BayeuxClient (cometkit/bayeux);
 // fails when a gzip size passes its budget in package.json ("sizeBudgets", in bytes; 1 KB = 1024 bytes).
 // `npm run size -- --modules` also lists, per bundle, the minified bytes each source file takes
 // (the apps are then bundled from src/ instead of dist/, the same code with source maps to read).
@@ -30,28 +31,39 @@ function measure(raw, minified) {
 const sources = { '../../dist/cometkit.mjs': 'src/index.ts', '../../dist/bayeux.mjs': 'src/bayeux/index.ts' };
 const fromSources = { name: 'from-sources', resolveId: (id) => sources[id] && new URL(sources[id], root).pathname };
 
-async function minify(entry, plugins, sourcemap) {
+/** How an application's bundler minifies it; `umd`: with the settings of our UMD build (rollup.config.mjs). */
+const minifiers = {
+  app: { compress: { passes: 2 } },
+  umd: { ecma: 2020, compress: { passes: 3, unsafe_arrows: true }, mangle: { properties: { regex: /^_/ } } },
+};
+
+async function minify(entry, plugins, sourcemap, minifier) {
   const bundle = await rollup({ input: new URL(entry, root).pathname, plugins });
   const { output: [raw] } = await bundle.generate({ format: 'es' });
-  const { output: [min] } = await bundle.generate({ format: 'es', sourcemap, plugins: [terser({ compress: { passes: 2 } })] });
+  const { output: [min] } = await bundle.generate({ format: 'es', sourcemap, plugins: [terser(minifiers[minifier])] });
   await bundle.close();
   return [raw, min];
 }
 
 /** Measured as built from dist/; with --modules, bundled again from src/ for the bytes per source file. */
-async function bundleApp(entry) {
-  const [raw, min] = await minify(entry, [nodeResolve()], false);
-  const mapped = modules ? (await minify(entry, [fromSources, esbuild({ target: 'es2020' })], true))[1] : undefined;
+async function bundleApp(entry, minifier = 'app') {
+  const [raw, min] = await minify(entry, [nodeResolve()], false, minifier);
+  const mapped = modules ? (await minify(entry, [fromSources, esbuild({ target: 'es2020' })], true, minifier))[1] : undefined;
   return { ...measure(raw.code, min.code), code: mapped?.code, map: mapped?.map };
 }
 
 const rows = [
   {
-    name: 'dist/cometkit.umd.min.js (all six transports)',
+    name: 'dist/cometkit.umd.min.js (all six transports and cross-tab sharing)',
     budget: budgets.umdGzipBytes,
     ...measure(await readFile(new URL('dist/cometkit.umd.js', root), 'utf8'), await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8')),
     code: await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8'),
     map: JSON.parse(await readFile(new URL('dist/cometkit.umd.min.js.map', root), 'utf8')),
+  },
+  {
+    name: 'the six transports without cross-tab sharing (UMD minifier)',
+    budget: budgets.sixTransportsGzipBytes,
+    ...(await bundleApp('scripts/size/six-transports-app.mjs', 'umd')),
   },
   {
     name: 'ESM app importing only the EventSource transport',
