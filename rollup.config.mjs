@@ -1,12 +1,13 @@
 // Builds the browser client (ESM, UMD, UMD minified), the Bayeux client (`cometkit/bayeux`, ESM,
 // an entry of its own so the client bundles do not grow), the reference server and its CLI, and
-// the type declarations of all three. The UMD bundles start from the client entry only, so no
-// server code can reach a browser.
+// the type declarations of all three. The UMD bundles start from the client's script-tag entry
+// (src/umd.ts: what a page without a bundler uses), so no server code can reach a browser.
 import esbuild from 'rollup-plugin-esbuild';
 import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 
 const clientEntry = 'src/index.ts';
+const umdEntry = 'src/umd.ts';
 const serverEntry = 'server/index.ts';
 const bayeuxEntry = 'src/bayeux/index.ts';
 const nodeBuiltins = /^node:/;
@@ -23,7 +24,7 @@ export default [
     plugins: clientPlugins(),
   },
   {
-    input: clientEntry,
+    input: umdEntry,
     output: [
       { file: 'dist/cometkit.umd.js', format: 'umd', name: 'CometKit', sourcemap: true },
       {
