@@ -26,36 +26,32 @@ export const scriptJson = (platform: Platform, url: string, done: OneShotDone, t
   const name = callbackName(platform);
   const script = document.createElement('script');
   let result: [value: unknown] | undefined;
-  let ran = false; // the script ran or failed: nothing will call the global any more
-  const abort = () => {
+  /** `ran`: the script ran or failed, so nothing will call the global any more. */
+  const abort = (ran?: boolean) => {
     platform.clearTimeout(timer);
     script.onload = script.onerror = null;
     script.remove();
     // Removing a script element does not stop a download in progress, and a script that arrives
     // later would throw on a missing global: leave it a stand-in that removes itself.
-    setGlobal(window, name, ran ? undefined : () => { setGlobal(window, name); });
+    setGlobal(window, name, ran || result ? undefined : () => { setGlobal(window, name); });
   };
   const finish: OneShotDone = (failure, value) => {
-    abort();
+    abort(true);
     done(failure, value);
   };
   setGlobal(window, name, (value: unknown) => {
-    ran = true;
     result = [value];
   });
   // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
-  script.onload = () => {
-    ran = true;
-    finish(result ? undefined : malformed('no callback'), result?.[0]);
-  };
-  script.onerror = () => {
-    ran = true;
-    finish(requestFailed());
-  };
-  script.async = true;
+  script.onload = () => { finish(result ? undefined : malformed('no callback'), result?.[0]); };
+  script.onerror = () => { finish(requestFailed()); };
+  // [HTML] A script element made by script is async already.
   script.src = withParams(url, query(name));
   // Gives up like a fetch whose timeout passed (request.ts): a network failure.
-  const timer = timeoutMs ? platform.setTimeout(() => { finish(fail('network', 'timed out')); }, timeoutMs) : undefined;
+  const timer = timeoutMs && platform.setTimeout(() => {
+    abort();
+    done(fail('network', 'timed out'));
+  }, timeoutMs);
   document.head.appendChild(script);
   return abort;
 };
