@@ -76,18 +76,15 @@ export const streamingXhr = (name: TransportName, resource: string, decoderFor: 
       if (readyState < 3) return;
       const text = xhr.responseText;
       const values: unknown[] = [];
-      let decoded: unknown[] | undefined = [];
+      let failure: TransportFailure | undefined;
       try {
-        for (const line of read(text)) {
-          if (!(decoded = decode(line))) break;
-          values.push(...decoded);
-        }
-        if (decoded && readyState > 3) decoded = decode(rest(text), true);
+        for (const line of read(text)) values.push(...decode(line));
+        if (readyState > 3) decode(rest(text), true);
       } catch {
-        decoded = undefined;
+        failure = malformed();
       }
       if (values.length) listener.onValues(values);
-      if (!decoded || readyState > 3) finish(decoded ? undefined : malformed());
+      if (failure || readyState > 3) finish(failure);
     };
     xhr.send();
     return { close };

@@ -12,11 +12,16 @@
 export type LineReader = [read: (text: string) => string[], rest: (text: string) => string];
 
 /**
- * Decodes one line of a streamed encoding into the values it completes, or undefined when it does
- * not decode (JSON.parse throwing counts the same). Called with `last` on the text after the last
- * LF once the stream ended: undefined there means the stream was cut.
+ * Decodes one line of a streamed encoding into the values it completes; throws on a line that
+ * does not decode. Called with `last` on the text after the last LF once the stream ended: it
+ * throws there when the stream was cut.
  */
-export type LineDecoder = (line: string, last?: boolean) => unknown[] | undefined;
+export type LineDecoder = (line: string, last?: boolean) => unknown[];
+
+/** What a LineDecoder throws. */
+export const undecodable = (): never => {
+  throw new TypeError('undecodable');
+};
 
 export function lineReader(): LineReader {
   let lineStart = 0; // where the line in progress begins

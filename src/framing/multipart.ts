@@ -2,7 +2,7 @@
 // lineReader. Each part's body is one line (PROTOCOL.md §3.3: a body never holds CR or LF), so a
 // part is complete at the line break after its body. Waiting for the next delimiter instead would
 // hold every batch back until the server writes the one after it.
-import type { LineDecoder } from './lines.ts';
+import { undecodable, type LineDecoder } from './lines.ts';
 
 /** Decodes each part's body, a JSON array of values. */
 export function multipartReader(boundary: string): LineDecoder {
@@ -15,16 +15,17 @@ export function multipartReader(boundary: string): LineDecoder {
     // white space (transport padding).
     line = line.trimEnd();
     if (place < 3 && line == delimiter + '--') place = 3;
-    // The stream stopped here: cleanly between parts or after the closing delimiter (which needs no
-    // line break after it), or cut inside a part or a delimiter line.
-    else if (last) return place % 3 || (line && !place) ? undefined : [];
-    else if (place < 3 && line == delimiter) place = 1;
+    else if (last) {
+      // The stream stopped here: cleanly between parts or after the closing delimiter (which needs
+      // no line break after it), or cut inside a part or a delimiter line.
+      if (place % 3 || (line && !place)) undecodable();
+    } else if (place < 3 && line == delimiter) place = 1;
     else if (place == 1) {
       if (!line) place = 2; // the blank line after the part's headers
     } else if (place == 2 && line) {
       place = 0;
       const batch: unknown = JSON.parse(line);
-      return Array.isArray(batch) ? batch as unknown[] : undefined;
+      return Array.isArray(batch) ? batch as unknown[] : undecodable();
     }
     return [];
   };

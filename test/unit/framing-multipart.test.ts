@@ -25,10 +25,16 @@ function multipartText() {
   return {
     read: (text: string) => lines(text).flatMap((line) => {
       const batch = decode(line);
-      if (!batch) throw new Error(`malformed line ${line}`);
       return batch.length ? [batch] : [];
     }),
-    complete: (text: string) => !!decode(rest(text), true),
+    complete: (text: string) => {
+      try {
+        decode(rest(text), true);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }
 
