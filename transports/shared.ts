@@ -66,14 +66,14 @@ export const streamingXhr = (name: TransportName, resource: string, decoderFor: 
     for (const [header, value] of Object.entries(headers)) xhr.setRequestHeader(header, value);
     xhr.onreadystatechange = () => {
       const { readyState, status } = xhr;
-      if (readyState < 2) return;
-      // [XHR] A network error shows as readyState 4 with status 0.
+      // [XHR] Status is 0 until the headers arrive (readyState 2); a network error shows as
+      // readyState 4 with status 0.
       if (!status) return readyState > 3 && finish(requestFailed());
       if (status != 200) return finish(fail('http-status', unexpectedStatus, status));
       // Typically a proxy's or captive portal's HTML page when there is no decoder: do not download it.
       decode ??= decoderFor(xhr.getResponseHeader('Content-Type') ?? '');
       if (!decode) return finish(wrongType(status));
-      if (readyState < 3) return;
+      // At readyState 2 the text is empty: nothing to read yet.
       const text = xhr.responseText;
       const values: unknown[] = [];
       let failure: TransportFailure | undefined;
