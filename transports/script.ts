@@ -77,7 +77,8 @@ export type ScriptUpstream = (platform: Platform, endpoint: string, transports: 
 
 /** The script upstream over a given one-shot (tests pass a scripted one). */
 export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (platform, endpoint, transports, direct, log, timeoutMs) => {
-  const page = platform.window?.location.origin.toLowerCase();
+  // [URL] A serialised origin is lower case already.
+  const page = platform.window?.location.origin;
   const origin = /^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0].toLowerCase();
   const crossOrigin = !!page && !!origin && origin != page;
   // Cross-origin without CORS, a page reaches the endpoint by script only (§10): so when only
