@@ -86,7 +86,7 @@ export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (p
   let scriptOnly = crossOrigin && (!platform.fetch || transports.every((transport) => transport.script));
   const byScript: Upstream = (url, done, messages) => {
     // The callback name scriptJson adds is unique; `t` is the protocol's cache buster all the same (§3.1).
-    if (messages) url += `&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}`;
+    if (messages) url = withParams(url, { messages, t: platform.Date.now().toString(36) });
     // A send too long for a URL even with the `&callback=NAME` to come is refused as such, at once:
     // loading it would fail below HTTP again and again. `batchMessages` splits batches before that
     // (see room); without it, one large message gets here.
