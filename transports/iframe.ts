@@ -65,7 +65,7 @@ function open(platform: Platform, request: TransportRequest, listener: Transport
   else setGlobal(parent, name, deliver);
   // The document ended. Every response starts with a frame (`open` or `close`), so a document
   // that delivered nothing was something else: an error page, a proxy's page.
-  frame.onload = () => { finish(delivered ? undefined : malformed('nothing delivered')); };
+  frame.onload = () => { finish(delivered ? undefined : malformed()); };
   frame.style.display = 'none';
   // An htmlfile document has no base URL: give the frame an absolute one.
   frame.src = withParams(href, crossOrigin ? { callback: name, origin: page } : { callback: name });

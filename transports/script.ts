@@ -43,7 +43,7 @@ export const scriptJson = (platform: Platform, url: string, done: OneShotDone, t
     result = [value];
   });
   // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
-  script.onload = () => { finish(result ? undefined : malformed('no callback'), result?.[0]); };
+  script.onload = () => { finish(result ? undefined : malformed(), result?.[0]); };
   script.onerror = () => { finish(requestFailed()); };
   // [HTML] A script element made by script is async already.
   script.src = withParams(url, query(name));
