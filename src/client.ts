@@ -43,7 +43,7 @@ export class CometClient extends CometClientCore {
     const names = options.transports;
     super(url, {
       ...options,
-      transports: names ? builtIn.filter((transport) => names.includes(transport.name)).sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)) : builtIn,
+      transports: names ? [...new Set(names)].flatMap((name) => builtIn.filter((transport) => transport.name == name)) : builtIn,
       negotiator: createNegotiator,
       batching: batchMessages,
       lifecycle: pageLifecycle,

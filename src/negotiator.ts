@@ -66,9 +66,11 @@ export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _rep
   /** The transport that proved itself (in this session or the one before). */
   let working: Transport | undefined;
   const current = () => candidates[index];
+  /** Switches to candidate `to`; returns true, for `fail`. */
   const choose = (to: number, reason: TransportReason) => {
     const transport = candidates[index = to];
     if (transport) chose(transport.name, reason);
+    return true;
   };
   return {
     start(offered, scriptOnly) {
@@ -81,93 +83,93 @@ export const inOrder: NegotiatorFactory = (platform, _endpoint, preference, _rep
     confirm() {
       working = current();
     },
-    fail: () => current() != working && index + 1 < candidates.length && (choose(index + 1, 'fallback'), true),
+    fail: () => current() != working && index + 1 < candidates.length && choose(index + 1, 'fallback'),
   };
 };
 
-/** The full negotiator `CometClient` uses: `inOrder`, plus memory per origin and reprobes. */
+/**
+ * The full negotiator `CometClient` uses: `inOrder`, plus memory per origin and reprobes (written
+ * like `inOrder` where it does the same, which the compressed bundle rewards).
+ */
 export const createNegotiator: NegotiatorFactory = (platform, endpoint, preference, reprobeMs = 60000, chose, log) => {
   // A relative endpoint is on the page's origin.
   const key = 'cometkit:' + (/^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0] ?? platform.window?.location.origin ?? '').toLowerCase();
   let candidates: Transport[] = [];
   let index = 0;
-  /** The index of the transport that proved itself, -1 before one did. */
-  let working = -1;
-  let reprobeDelayMs = reprobeMs;
+  /** The transport that proved itself (in this session or the one before). */
+  let working: Transport | undefined;
   let reprobeAt = 0;
+  const current = () => candidates[index];
+  /** Switches to candidate `to`; returns true, for `fail`. */
+  const choose = (to: number, reason: TransportReason) => {
+    const transport = candidates[index = to];
+    if (transport) chose(transport.name, reason);
+    return true;
+  };
 
-  // Storage is an optimisation: disabled, full or corrupt storage only costs a probe.
-  const read = (): { ok?: unknown; bad: unknown[] } => {
+  /**
+   * What is stored: the name of the transport that worked (the one to start with, or null), then
+   * those that failed their probe (to skip). Storage is an optimisation: disabled, full or corrupt
+   * storage only costs a probe.
+   */
+  const read = (): unknown[] => {
     try {
-      const { ok, bad } = (JSON.parse(platform.localStorage?.getItem(key) ?? '{}') ?? {}) as { ok?: unknown; bad?: unknown };
-      return { ok, bad: Array.isArray(bad) ? bad : [] };
+      const stored: unknown = JSON.parse(platform.localStorage?.getItem(key) ?? '0');
+      return Array.isArray(stored) ? stored : [];
     } catch {
-      return { bad: [] };
+      return [];
     }
   };
-  /** Stores that `name` worked (the transport to start with) or failed its probe (one to skip). */
+  /** Stores that `name` worked or failed its probe. */
   const store = (name: TransportName, worked?: boolean) => {
-    const { ok, bad } = read();
+    const [ok, ...bad] = read();
     try {
-      platform.localStorage?.setItem(key, JSON.stringify({
-        ok: worked ? name : ok === name ? undefined : ok,
-        bad: bad.filter((each) => each !== name).concat(worked ? [] : name),
-      }));
+      platform.localStorage?.setItem(key, JSON.stringify([worked ? name : ok === name ? null : ok, ...bad.filter((each) => each !== name), ...worked ? [] : [name]]));
     } catch {
       // as above
     }
   };
-  const choose = (to: number, reason: TransportReason) => {
-    index = to;
-    const transport = candidates[to];
-    if (transport) chose(transport.name, reason);
-  };
 
   return {
     start(offered, scriptOnly) {
-      const previous = candidates[working];
       candidates = candidatesFor(platform, preference, offered, scriptOnly);
-      log('candidates', candidates.map((transport) => transport.name));
-      working = previous ? candidates.indexOf(previous) : -1;
-      if (working >= 0) {
-        index = working;
-        return;
+      index = (candidates as unknown[]).indexOf(working);
+      const names = candidates.map((transport) => transport.name);
+      log('candidates', names);
+      if (index < 0) {
+        const [ok, ...bad] = read();
+        // What worked here, else the first not known to fail, else the last.
+        let first = names.indexOf(ok as TransportName);
+        if (first < 0) first = names.findIndex((name, at) => !bad.includes(name) || at == names.length - 1);
+        choose(first, first > 0 ? 'remembered' : 'preferred');
       }
-      const { ok, bad } = read();
-      let first = candidates.findIndex((transport) => transport.name === ok);
-      if (first < 0) first = candidates.findIndex((transport) => !bad.includes(transport.name));
-      if (first < 0) first = candidates.length - 1;
-      choose(first, first > 0 ? 'remembered' : 'preferred');
     },
-    current: () => candidates[index],
-    confirmed: () => index == working,
+    current,
+    confirmed: () => !!working && current() == working,
     confirm() {
-      const transport = candidates[index];
-      if (!transport || index == working) return;
-      log('working', transport.name);
-      working = index;
-      reprobeAt = platform.Date.now() + reprobeDelayMs;
-      store(transport.name, true);
+      const transport = current();
+      if (transport && transport != working) {
+        log('working', transport.name);
+        working = transport;
+        reprobeAt = platform.Date.now() + reprobeMs;
+        store(transport.name, true);
+      }
     },
     fail(type) {
-      const transport = candidates[index];
-      if (!transport || index == working) return false;
+      const transport = current();
+      if (!transport || transport == working) return false;
       log('failed', transport.name);
       // Only a failure that says something about the transport itself is remembered: a network
       // one, an error status or an answer out of protocol may come from elsewhere.
       if (type != 'network' && type != 'http-status' && type != 'protocol') store(transport.name);
-      if (working > index) {
-        // Each failed reprobe doubles the wait before the next one.
-        reprobeAt = platform.Date.now() + (reprobeDelayMs *= 2);
-        choose(working, 'reprobe-failed');
-        return true;
-      }
-      if (index + 1 >= candidates.length) return false;
-      choose(index + 1, 'fallback');
-      return true;
+      // A reprobe (the working transport comes later) goes back; each failed one doubles the wait
+      // before the next.
+      const back = (candidates as unknown[]).indexOf(working);
+      return back > index ? (reprobeAt = platform.Date.now() + (reprobeMs *= 2), choose(back, 'reprobe-failed'))
+        : index + 1 < candidates.length && choose(index + 1, 'fallback');
     },
     next() {
-      if (working > 0 && index == working && platform.Date.now() >= reprobeAt) choose(0, 'reprobe');
+      if (index && !!working && current() == working && platform.Date.now() >= reprobeAt) choose(0, 'reprobe');
     },
   };
 };

@@ -4,17 +4,13 @@
 // counted per channel) and tells each of them every event. A client that leaves takes its handlers
 // and its pending publishes with it; the last one closes the connection, and a client that joins a
 // closed one (refused, gave up, or left by all) opens a new one. The first client's options configure it.
-import { createConnection, type ClientEvents, type Connection, type ConnectionFactory, type MessageHandler, type Subscription } from './connection.ts';
-import { createEmitter, invoke, type Emitter } from './emitter.ts';
+import { createConnection, type ClientEvents, type Connection, type ConnectionFactory, type MessageHandler } from './connection.ts';
+import { invoke } from './emitter.ts';
 import { closedError, listenerError, type CometError } from './errors.ts';
-import type { ConnectionEvents } from './types.ts';
 import type { Platform } from './platform.ts';
 
-interface Shared {
-  connection: Connection;
-  /** The events of the clients on it. */
-  clients: Set<ClientEvents>;
-}
+/** A connection, and the events of the clients on it. */
+type Shared = [connection: Connection, clients: Set<ClientEvents>];
 
 /**
  * The page pool over connections that `open` makes: `createConnection` for `sharedConnections`,
@@ -28,22 +24,18 @@ export const pooled = (open: ConnectionFactory): ConnectionFactory => {
     const pool = pools.get(platform) ?? new Map<string, Shared>();
     pools.set(platform, pool);
     let shared = pool.get(endpoint);
-    if (!shared || shared.connection.state == 'closed') {
+    if (!shared || shared[0].state == 'closed') {
       const clients = new Set<ClientEvents>();
-      // The connection's own listeners are never used: it tells every client on it instead.
-      const fanOut: Emitter<ConnectionEvents> = createEmitter(() => undefined);
-      fanOut.emit = (type, payload) => {
-        for (const client of [...clients]) client.emit(type, payload);
-      };
-      shared = { clients, connection: open(endpoint, options, fanOut) };
-      pool.set(endpoint, shared);
+      // The connection only emits, to every client on it; each client is listened to on its own
+      // events, so the connection's `on` and `off` are never used.
+      const fanOut = { emit: (type, payload) => { for (const client of [...clients]) client.emit(type, payload); } } as Pick<ClientEvents, 'emit'>;
+      pool.set(endpoint, shared = [open(endpoint, options, fanOut as ClientEvents), clients]);
     }
-    const { connection, clients } = shared;
+    const [connection, clients] = shared;
     clients.add(events);
     let left = false;
-    /** This client's subscriptions, and the rejections of its publishes not yet settled. */
-    const mine = new Set<Subscription>();
-    const pending = new Set<(error: CometError) => void>();
+    /** What leaving undoes: this client's subscriptions, and the rejections of its publishes not yet settled. */
+    const undo = new Set<(error: CometError) => void>();
     return {
       get state() {
         return left ? 'closed' : connection.state;
@@ -60,16 +52,15 @@ export const pooled = (open: ConnectionFactory): ConnectionFactory => {
         const subscription = left ? undefined : connection.subscribe<Data>(channel, (data, message) => {
           invoke(handler, (error) => { events.emit('error', listenerError(error)); }, data, message);
         });
-        if (subscription) mine.add(subscription);
-        return {
-          unsubscribe() {
-            if (subscription && mine.delete(subscription)) subscription.unsubscribe();
-          },
+        const unsubscribe = () => {
+          if (undo.delete(unsubscribe)) subscription?.unsubscribe();
         };
+        undo.add(unsubscribe);
+        return { unsubscribe };
       },
       publish: (channel, data) => left ? Promise.reject(closedError()) : new Promise((resolve, reject) => {
-        pending.add(reject);
-        void connection.publish(channel, data).then(resolve, reject).then(() => pending.delete(reject));
+        undo.add(reject);
+        void connection.publish(channel, data).then(resolve, reject).then(() => undo.delete(reject));
       }),
       on: events.on,
       off: events.off,
@@ -79,8 +70,7 @@ export const pooled = (open: ConnectionFactory): ConnectionFactory => {
         clients.delete(events);
         // The last client closes the connection, without unsubscribing first.
         if (!clients.size) connection.close();
-        for (const subscription of mine) subscription.unsubscribe();
-        for (const reject of pending) reject(closedError());
+        for (const each of undo) each(closedError());
         events.emit('statechange', { state: 'closed', reason: 'client-close' });
         events.emit('close', { reason: 'client-close' });
       },

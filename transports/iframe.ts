@@ -12,73 +12,65 @@ import { byScript } from './script.ts';
 type HtmlFile = Document & { readonly parentWindow: Window };
 
 function htmlfile(platform: Platform): HtmlFile | undefined {
-  const ActiveX = platform.ActiveXObject;
-  if (!ActiveX) return undefined;
   try {
-    const file = new ActiveX('htmlfile') as HtmlFile;
+    // Without ActiveXObject this throws a TypeError, as it does with ActiveX disabled by policy:
+    // the page's own document will do.
+    const file = new (platform as Required<Platform>).ActiveXObject('htmlfile') as HtmlFile;
     file.open();
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- an htmlfile is only ever built this way
     file.write('<html><body></body></html>');
     file.close();
     return file;
   } catch {
-    return undefined; // ActiveX disabled by policy: the page's own document will do
+    return undefined;
   }
 }
 
 function open(platform: Platform, request: TransportRequest, listener: TransportListener): TransportExchange {
   const { document, window } = platform as Required<Platform>;
   const name = callbackName(platform);
-  const endpoint = new URL(request.url, window.location.href);
-  const pageOrigin = window.location.origin;
-  const crossOrigin = endpoint.origin !== pageOrigin;
+  const page = window.location.origin;
+  const { origin, href } = new URL(request.url, window.location.href);
+  const crossOrigin = origin != page;
   const file = htmlfile(platform);
   const host = file ?? document; // the document the iframe lives in
-  const hostWindow = file?.parentWindow ?? window; // the frame's `parent`: where it delivers
-  const iframe = host.createElement('iframe');
-  let done = false;
-  let delivered = false;
+  const parent = file?.parentWindow ?? window; // the frame's `parent`: where it delivers
+  const frame = host.createElement('iframe');
+  let delivered: unknown;
 
+  // Once stopped, nothing can call these: the global and the message listener are gone with the frame.
   const deliver = (values: unknown) => {
-    if (done) return;
-    if (!Array.isArray(values)) {
-      finish(malformed());
-      return;
-    }
-    delivered = true;
-    if (values.length) listener.onValues(values);
+    if (!Array.isArray(values)) finish(malformed());
+    else if ((delivered = values).length) listener.onValues(values);
   };
-  const onMessage = (event: MessageEvent) => {
-    const data = event.data as { cometkit?: unknown; frames?: unknown } | null;
+  const onMessage = ({ data, origin: from, source }: MessageEvent) => {
     // Only our own frame, loaded from the endpoint, may speak for it.
-    if (event.origin === endpoint.origin && event.source === iframe.contentWindow && data?.cometkit === name) {
-      deliver(data.frames);
+    if (from == origin && source == frame.contentWindow && (data as { cometkit?: unknown } | null)?.cometkit === name) {
+      deliver((data as { frames?: unknown }).frames);
     }
   };
   const stop = () => {
-    done = true;
-    iframe.onload = null;
-    hostWindow.removeEventListener('message', onMessage);
-    setGlobal(hostWindow, name);
-    iframe.src = 'about:blank'; // stops a document still loading, where removal alone does not
-    iframe.remove();
+    frame.onload = null;
+    parent.removeEventListener('message', onMessage);
+    setGlobal(parent, name);
+    frame.src = 'about:blank'; // stops a document still loading, where removal alone does not
+    frame.remove();
   };
   const finish = (failure?: TransportFailure) => {
-    if (done) return;
     stop();
     listener.onEnd(failure);
   };
 
-  if (crossOrigin) hostWindow.addEventListener('message', onMessage);
-  else setGlobal(hostWindow, name, deliver);
+  if (crossOrigin) parent.addEventListener('message', onMessage);
+  else setGlobal(parent, name, deliver);
   // The document ended. Every response starts with a frame (`open` or `close`), so a document
   // that delivered nothing was something else: an error page, a proxy's page.
-  iframe.onload = () => { finish(delivered ? undefined : malformed('nothing delivered')); };
-  iframe.style.display = 'none';
+  frame.onload = () => { finish(delivered ? undefined : malformed()); };
+  frame.style.display = 'none';
   // An htmlfile document has no base URL: give the frame an absolute one.
-  iframe.src = withParams(endpoint.href, crossOrigin ? { callback: name, origin: pageOrigin } : { callback: name });
+  frame.src = withParams(href, crossOrigin ? { callback: name, origin: page } : { callback: name });
   // `body` is null while a script in the page's head runs.
-  ((host.body as HTMLElement | null) ?? host.documentElement).appendChild(iframe);
+  ((host.body as HTMLElement | null) ?? host.documentElement).appendChild(frame);
   return { close: stop };
 }
 

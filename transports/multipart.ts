@@ -8,16 +8,5 @@ import { streamingXhr } from './shared.ts';
 export const multipart = /*#__PURE__*/ streamingXhr('multipart', 'multipart', (contentType) => {
   // [RFC 2046 §5.1.1] The boundary parameter, quoted or not.
   const boundary = /^multipart\/x-mixed-replace\s*;.*\bboundary="?([^";]+)"?/i.exec(contentType)?.[1];
-  if (!boundary) return undefined;
-  const parts = multipartReader(boundary.trim());
-  return {
-    read(text, values) {
-      for (const body of parts.read(text)) {
-        const batch: unknown = JSON.parse(body);
-        if (!Array.isArray(batch)) throw new TypeError();
-        values.push(...(batch as unknown[]));
-      }
-    },
-    complete: (text) => parts.complete(text),
-  };
+  return boundary ? multipartReader(boundary.trim()) : undefined;
 });

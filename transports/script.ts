@@ -26,36 +26,32 @@ export const scriptJson = (platform: Platform, url: string, done: OneShotDone, t
   const name = callbackName(platform);
   const script = document.createElement('script');
   let result: [value: unknown] | undefined;
-  let ran = false; // the script ran or failed: nothing will call the global any more
-  const abort = () => {
+  /** `ran`: the script ran or failed, so nothing will call the global any more. */
+  const abort = (ran?: boolean) => {
     platform.clearTimeout(timer);
     script.onload = script.onerror = null;
     script.remove();
     // Removing a script element does not stop a download in progress, and a script that arrives
     // later would throw on a missing global: leave it a stand-in that removes itself.
-    setGlobal(window, name, ran ? undefined : () => { setGlobal(window, name); });
+    setGlobal(window, name, ran || result ? undefined : () => { setGlobal(window, name); });
   };
   const finish: OneShotDone = (failure, value) => {
-    abort();
+    abort(true);
     done(failure, value);
   };
   setGlobal(window, name, (value: unknown) => {
-    ran = true;
     result = [value];
   });
   // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
-  script.onload = () => {
-    ran = true;
-    finish(result ? undefined : malformed('no callback'), result?.[0]);
-  };
-  script.onerror = () => {
-    ran = true;
-    finish(requestFailed());
-  };
-  script.async = true;
+  script.onload = () => { finish(result ? undefined : malformed(), result?.[0]); };
+  script.onerror = () => { finish(requestFailed()); };
+  // [HTML] A script element made by script is async already.
   script.src = withParams(url, query(name));
   // Gives up like a fetch whose timeout passed (request.ts): a network failure.
-  const timer = timeoutMs ? platform.setTimeout(() => { finish(fail('network', 'timed out')); }, timeoutMs) : undefined;
+  const timer = timeoutMs && platform.setTimeout(() => {
+    abort();
+    done(fail('network', 'timed out'));
+  }, timeoutMs);
   document.head.appendChild(script);
   return abort;
 };
@@ -81,7 +77,8 @@ export type ScriptUpstream = (platform: Platform, endpoint: string, transports: 
 
 /** The script upstream over a given one-shot (tests pass a scripted one). */
 export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (platform, endpoint, transports, direct, log, timeoutMs) => {
-  const page = platform.window?.location.origin.toLowerCase();
+  // [URL] A serialised origin is lower case already.
+  const page = platform.window?.location.origin;
   const origin = /^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0].toLowerCase();
   const crossOrigin = !!page && !!origin && origin != page;
   // Cross-origin without CORS, a page reaches the endpoint by script only (§10): so when only
@@ -89,7 +86,7 @@ export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (p
   let scriptOnly = crossOrigin && (!platform.fetch || transports.every((transport) => transport.script));
   const byScript: Upstream = (url, done, messages) => {
     // The callback name scriptJson adds is unique; `t` is the protocol's cache buster all the same (§3.1).
-    if (messages) url += `&messages=${encodeURIComponent(messages)}&t=${platform.Date.now().toString(36)}`;
+    if (messages) url = withParams(url, { messages, t: platform.Date.now().toString(36) });
     // A send too long for a URL even with the `&callback=NAME` to come is refused as such, at once:
     // loading it would fail below HTTP again and again. `batchMessages` splits batches before that
     // (see room); without it, one large message gets here.

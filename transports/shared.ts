@@ -2,8 +2,9 @@
 // content types, and the XHR plumbing under xhr-streaming and multipart. A transport that needs a
 // platform object it does not have throws a TypeError on using it, which the connection reports as
 // `unsupported`.
-import type { Transport, TransportErrorType, TransportFailure, TransportName, TransportRequest } from './types.ts';
+import type { Transport, TransportErrorType, TransportFailure, TransportName } from './types.ts';
 import type { Platform } from '../src/platform.ts';
+import { lineReader, type LineDecoder } from '../src/framing/lines.ts';
 
 export const fail = <Type extends string = TransportErrorType>(type: Type, detail: string, status?: number, retryMs?: number) =>
   ({ type, detail, status, retryMs });
@@ -35,85 +36,57 @@ export function setGlobal(scope: object, name: string, value?: unknown): void {
 }
 
 /**
- * Sends an asynchronous XHR GET; `onChange` hears every readyState change after `send`. Returns
- * the function that aborts it without a further call.
+ * A transport reading one long XHR response as it arrives (readyState 3), line by line: both
+ * streamed encodings put their values on lines. `decoderFor` gets the response's Content-Type
+ * header and returns undefined when it is not the encoding's type.
  */
-export function openXhr(platform: Platform, { url, withCredentials, headers }: TransportRequest, onChange: (xhr: XMLHttpRequest) => void): () => void {
-  const xhr = new (platform as Required<Platform>).XMLHttpRequest();
-  xhr.open('GET', url);
-  xhr.withCredentials = withCredentials;
-  for (const name in headers) xhr.setRequestHeader(name, String(headers[name]));
-  xhr.onreadystatechange = () => { onChange(xhr); };
-  xhr.send();
-  return () => {
-    // Aborting fires readystatechange in some engines: unhook first.
-    xhr.onreadystatechange = null;
-    xhr.abort();
-  };
-}
-
-/**
- * Decodes one streamed body. `read` gets the whole text received so far and appends to `values`
- * what it completed since the last call, throwing on bytes that do not decode (after appending
- * the values before them). `complete` tells whether the finished text stopped cleanly.
- */
-export interface StreamDecoder {
-  read(text: string, values: unknown[]): void;
-  complete(text: string): boolean;
-}
-
-/**
- * A transport reading one long XHR response as it arrives (readyState 3). `decoderFor` gets the
- * response's Content-Type header and returns undefined when it is not the encoding's type.
- */
-export function streamingXhr(
-  name: TransportName,
-  resource: string,
-  decoderFor: (contentType: string) => StreamDecoder | undefined,
-): Transport {
-  return {
-    name,
-    resource,
-    streaming: true,
-    isSupported: (platform) => !!platform.XMLHttpRequest,
-    open(platform, request, listener) {
-      let decoder: StreamDecoder | undefined;
-      let done = false;
-      const stop = () => {
-        done = true;
-        abort();
-      };
-      const finish = (failure?: TransportFailure) => {
-        if (done) return;
-        stop();
+export const streamingXhr = (name: TransportName, resource: string, decoderFor: (contentType: string) => LineDecoder | undefined): Transport => ({
+  name,
+  resource,
+  streaming: true,
+  isSupported: (platform) => !!platform.XMLHttpRequest,
+  open(platform, { url, withCredentials, headers }, listener) {
+    const xhr = new (platform as Required<Platform>).XMLHttpRequest();
+    const [read, rest] = lineReader();
+    let decode: LineDecoder | undefined;
+    const close = () => {
+      // Aborting fires readystatechange in some engines: unhook first. Unhooked, nothing more is heard.
+      xhr.onreadystatechange = null;
+      xhr.abort();
+    };
+    const finish = (failure?: TransportFailure) => {
+      // A listener may have closed the exchange on the values it just received.
+      if (xhr.onreadystatechange) {
+        close();
         listener.onEnd(failure);
-      };
-      const abort = openXhr(platform, request, (xhr) => {
-        const { readyState, status } = xhr;
-        if (readyState < 2) return;
-        // [XHR] A network error shows as readyState 4 with status 0.
-        if (!status) {
-          if (readyState > 3) finish(requestFailed());
-          return;
-        }
-        if (status != 200) return finish(fail('http-status', unexpectedStatus, status));
-        // Typically a proxy's or captive portal's HTML page when there is no decoder: do not download it.
-        decoder ??= decoderFor(xhr.getResponseHeader('Content-Type') ?? '');
-        if (!decoder) return finish(wrongType(status));
-        if (readyState < 3) return;
-        const text = xhr.responseText;
-        const values: unknown[] = [];
-        let decoded = true;
-        try {
-          decoder.read(text, values);
-        } catch {
-          decoded = false;
-        }
-        if (values.length) listener.onValues(values);
-        if (!decoded) finish(malformed());
-        else if (readyState > 3) finish(decoder.complete(text) ? undefined : malformed('truncated body'));
-      });
-      return { close: stop };
-    },
-  };
-}
+      }
+    };
+    xhr.open('GET', url);
+    xhr.withCredentials = withCredentials;
+    for (const [header, value] of Object.entries(headers)) xhr.setRequestHeader(header, value);
+    xhr.onreadystatechange = () => {
+      const { readyState, status } = xhr;
+      // [XHR] Status is 0 until the headers arrive (readyState 2); a network error shows as
+      // readyState 4 with status 0.
+      if (!status) return readyState > 3 && finish(requestFailed());
+      if (status != 200) return finish(fail('http-status', unexpectedStatus, status));
+      // Typically a proxy's or captive portal's HTML page when there is no decoder: do not download it.
+      decode ??= decoderFor(xhr.getResponseHeader('Content-Type') ?? '');
+      if (!decode) return finish(wrongType(status));
+      // At readyState 2 the text is empty: nothing to read yet.
+      const text = xhr.responseText;
+      const values: unknown[] = [];
+      let failure: TransportFailure | undefined;
+      try {
+        for (const line of read(text)) values.push(...decode(line));
+        if (readyState > 3) decode(rest(text), true);
+      } catch {
+        failure = malformed();
+      }
+      if (values.length) listener.onValues(values);
+      if (failure || readyState > 3) finish(failure);
+    };
+    xhr.send();
+    return { close };
+  },
+});

@@ -4,27 +4,35 @@
 // LF ends a line; a CR before it is white space to JSON. PROTOCOL.md §3.3 guarantees that no raw
 // CR or LF appears inside a serialised frame, which is what makes a line a frame.
 
-export interface LineReader {
-  /** The lines completed by whatever `text` gained since the last call, without their LF. */
-  read(text: string): string[];
-  /** What follows the last LF: a line the stream was cut in. Call it once the text is complete. */
-  rest(text: string): string;
-}
+/**
+ * `read(text)`: the lines completed by whatever `text` gained since the last call, without their
+ * LF, blank ones included. `rest(text)`: what follows the last LF, the line the stream was cut in
+ * (call it once the text is complete).
+ */
+export type LineReader = [read: (text: string) => string[], rest: (text: string) => string];
 
-/** `keepBlank` keeps empty and white-space-only lines, which ndjson skips (the 2048-byte prelude). */
-export function lineReader(keepBlank?: boolean): LineReader {
+/**
+ * Decodes one line of a streamed encoding into the values it completes; throws on a line that
+ * does not decode. Called with `last` on the text after the last LF once the stream ended: it
+ * throws there when the stream was cut.
+ */
+export type LineDecoder = (line: string, last?: boolean) => unknown[];
+
+/** What a LineDecoder throws. */
+export const undecodable = (): never => {
+  throw new TypeError('undecodable');
+};
+
+export function lineReader(): LineReader {
   let lineStart = 0; // where the line in progress begins
   let searched = 0; // how far the line in progress has been searched for its LF
-  return {
-    read(text) {
+  return [
+    (text) => {
       const lines: string[] = [];
-      for (let end; (end = text.indexOf('\n', searched)) >= 0; searched = lineStart = end + 1) {
-        const line = text.slice(lineStart, end);
-        if (keepBlank || /\S/.test(line)) lines.push(line);
-      }
+      for (let end; (end = text.indexOf('\n', searched)) >= 0; searched = lineStart = end + 1) lines.push(text.slice(lineStart, end));
       searched = text.length;
       return lines;
     },
-    rest: (text) => text.slice(lineStart),
-  };
+    (text) => text.slice(lineStart),
+  ];
 }

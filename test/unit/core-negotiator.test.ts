@@ -32,7 +32,7 @@ describe('negotiator', () => {
     negotiator.start(['sse', 'multipart', 'poll', 'jsonp'], false);
     for (const type of ['network', 'http-status', 'protocol', 'content-type'] as const) negotiator.fail(type);
     assert.equal(negotiator.current()?.name, 'jsonp');
-    assert.deepEqual(JSON.parse(platform.storageData.get('cometkit:http://push.test') ?? ''), { bad: ['jsonp'] }, 'only the content-type failure, of the last candidate');
+    assert.deepEqual(JSON.parse(platform.storageData.get('cometkit:http://push.test') ?? ''), [null, 'jsonp'], 'only the content-type failure, of the last candidate');
   });
 
   it('only script transports when the endpoint is reached by script', () => {
@@ -47,7 +47,7 @@ describe('negotiator', () => {
     first.negotiator.fail('timeout');
     first.negotiator.fail('network');
     first.negotiator.confirm();
-    assert.deepEqual(JSON.parse(first.platform.storageData.get('cometkit:http://push.test') ?? ''), { ok: 'long-polling', bad: ['eventsource'] });
+    assert.deepEqual(JSON.parse(first.platform.storageData.get('cometkit:http://push.test') ?? ''), ['long-polling', 'eventsource'], 'what worked, then what failed its probe');
     const next = first.make();
     next.start(['sse', 'multipart', 'poll'], false);
     assert.equal(next.current()?.name, 'long-polling');
@@ -81,6 +81,11 @@ describe('negotiator', () => {
     platform.storageData.set('cometkit:http://push.test', '{not json');
     negotiator.start(['sse'], false);
     assert.equal(negotiator.current()?.name, 'eventsource');
+    // JSON of another shape, such as an earlier version's record, counts as nothing stored.
+    platform.storageData.set('cometkit:http://push.test', '{"ok":"long-polling","bad":["eventsource"]}');
+    const next = createNegotiator(platform, 'http://push.test', [fakeTransport(platform, 'eventsource'), fakeTransport(platform, 'long-polling')], 60000, () => undefined, () => undefined);
+    next.start(['sse', 'poll'], false);
+    assert.equal(next.current()?.name, 'eventsource');
     Object.assign(platform.localStorage ?? {}, { setItem: () => { throw new Error('quota'); } });
     assert.doesNotThrow(() => negotiator.confirm());
   });

@@ -14,11 +14,12 @@ const stream = prelude + frames.map((frame) => JSON.stringify(frame) + '\n').joi
 
 /** Every line a fresh reader yields while the text grows through `texts`. */
 function readAll(texts: readonly string[]): string[] {
-  const reader = lineReader();
-  return texts.flatMap((text) => reader.read(text));
+  const [read] = lineReader();
+  return texts.flatMap((text) => read(text));
 }
 
-const parsed = (lines: readonly string[]) => lines.map((line) => JSON.parse(line) as unknown);
+/** The frames on the lines, as xhr-streaming reads them: it skips blank lines (the prelude). */
+const parsed = (lines: readonly string[]) => lines.filter((line) => /\S/.test(line)).map((line) => JSON.parse(line) as unknown);
 
 describe('lineReader (newline-delimited frames over a growing responseText)', () => {
   it('yields the frames whole and in order wherever the stream is cut in two', () => {
@@ -47,9 +48,10 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
     }
   });
 
-  it('skips the 2048-byte prelude and lines that are empty or only white space', () => {
-    const reader = lineReader();
-    assert.deepEqual(reader.read(prelude + '\n  \t \n\r\n{"type":"hb"}\n \n'), ['{"type":"hb"}']);
+  it('yields the 2048-byte prelude and lines that are empty or only white space as they are (their readers skip or need them)', () => {
+    const [read] = lineReader();
+    assert.deepEqual(read(prelude + '\n  \t \n\r\n{"type":"hb"}\n \n'), [prelude.slice(0, -1), '', '  \t ', '\r', '{"type":"hb"}', ' ']);
+    assert.deepEqual(lineReader()[0]('a\r\n\r\n \nb\n'), ['a\r', '\r', ' ', 'b']);
   });
 
   it('reads CRLF line ends like LF ones (the CR is white space to JSON)', () => {
@@ -60,48 +62,44 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
   });
 
   it('does not end a line at a CR alone (ndjson lines end with LF)', () => {
-    const reader = lineReader();
-    assert.deepEqual(reader.read('{"a":1}\r{"b":2}'), []);
-    assert.equal(reader.rest('{"a":1}\r{"b":2}'), '{"a":1}\r{"b":2}');
+    const [read, rest] = lineReader();
+    assert.deepEqual(read('{"a":1}\r{"b":2}'), []);
+    assert.equal(rest('{"a":1}\r{"b":2}'), '{"a":1}\r{"b":2}');
   });
 
   it('keeps a partial last line until its LF arrives', () => {
-    const reader = lineReader();
-    assert.deepEqual(reader.read('{"type":"hb"}\n{"type":'), ['{"type":"hb"}']);
-    assert.deepEqual(reader.read('{"type":"hb"}\n{"type":"open"'), []);
-    assert.deepEqual(reader.read('{"type":"hb"}\n{"type":"open"}\n'), ['{"type":"open"}']);
+    const [read] = lineReader();
+    assert.deepEqual(read('{"type":"hb"}\n{"type":'), ['{"type":"hb"}']);
+    assert.deepEqual(read('{"type":"hb"}\n{"type":"open"'), []);
+    assert.deepEqual(read('{"type":"hb"}\n{"type":"open"}\n'), ['{"type":"open"}']);
   });
 
   it('reports the line a stream was cut in, and nothing when it ended at a line end', () => {
     const cut = stream + '{"type":"msg","seq":3,"chan';
-    const reader = lineReader();
-    reader.read(cut);
-    assert.equal(reader.rest(cut), '{"type":"msg","seq":3,"chan');
-    const whole = lineReader();
-    whole.read(stream);
-    assert.equal(whole.rest(stream), '');
-  });
-
-  it('keeps blank lines when asked to (for the multipart reader)', () => {
-    assert.deepEqual(lineReader(true).read('a\r\n\r\n \nb\n'), ['a\r', '\r', ' ', 'b']);
+    const [read, rest] = lineReader();
+    read(cut);
+    assert.equal(rest(cut), '{"type":"msg","seq":3,"chan');
+    const [readWhole, restWhole] = lineReader();
+    readWhole(stream);
+    assert.equal(restWhole(stream), '');
   });
 
   // Linear time, checked structurally: a reader that looked again at text it already consumed
   // would find the different text planted there.
   it('never reads again the lines it has already yielded', () => {
-    const reader = lineReader();
+    const [read] = lineReader();
     const first = '{"seq":1}\n{"seq":2}\n';
-    assert.deepEqual(reader.read(first), ['{"seq":1}', '{"seq":2}']);
+    assert.deepEqual(read(first), ['{"seq":1}', '{"seq":2}']);
     const planted = 'X\n'.repeat(first.length / 2);
-    assert.deepEqual(reader.read(planted + '{"seq":3}\n'), ['{"seq":3}']);
+    assert.deepEqual(read(planted + '{"seq":3}\n'), ['{"seq":3}']);
   });
 
   it('never searches again the part of an unfinished line it has already searched', () => {
-    const reader = lineReader();
-    assert.deepEqual(reader.read('{"data":"'), []);
+    const [read] = lineReader();
+    assert.deepEqual(read('{"data":"'), []);
     // Line breaks planted where the unfinished line was: a reader searching from the line's
     // start would cut it at them; one searching from where it stopped sees one line.
     const text = '\n\n\n\n\n\n\n\n\n' + 'x"}\n';
-    assert.deepEqual(reader.read(text), [text.slice(0, -1)]);
+    assert.deepEqual(read(text), [text.slice(0, -1)]);
   });
 });

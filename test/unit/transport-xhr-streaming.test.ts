@@ -44,6 +44,15 @@ describe('xhr-streaming transport', () => {
     assert.equal(record.endCount, 1);
   });
 
+  it('skips the 2048-byte prelude and lines that are empty or only white space', async () => {
+    const platform = platformFor([http.get('http://app.test/comet/xhr', () =>
+      new HttpResponse(prelude + '\n  \t \n\r\n' + line({ type: 'hb' }) + ' \n', { headers: ndjson }))]);
+    const record = recorder();
+    xhrStreaming.open(platform, request, record.listener);
+    assert.equal(await record.ended, undefined);
+    assert.deepEqual(record.values(), [{ type: 'hb' }]);
+  });
+
   it('sends the request headers and asks for the stream with GET', async () => {
     let seen: Request | undefined;
     const platform = platformFor([http.get('http://app.test/comet/xhr', ({ request: sent }) => {
