@@ -38,10 +38,9 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   }
   /** The lock and channel name: the browser scopes both to this origin; the URL, to this endpoint. */
   const name = `cometkit ${new URL(endpoint, location?.href).href}`;
-  const channel = new Channel(name);
-  const tab = platform.Math.random().toString(36).slice(2);
-  /** Set once this page's own lock is held: only then does it speak (see `watch`). */
-  let ready = false;
+  const tab = `${platform.Math.random()}`;
+  /** Joined once this page's own lock is held: only then does it hear and speak (see `watch`). */
+  let channel: BroadcastChannel | undefined;
   let ended = false;
   /** Set once the leader told this page what it knows (its answer to this page's hello), or it led. */
   let synced = false;
@@ -60,14 +59,13 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   /** Each page's channels, this one's included: the leader has their union subscribed. */
   const tabs = new Map<string, string[]>();
   /** This page's publishes not yet settled, by key. */
-  const mine = new Map<string | undefined, [channel: string, data: unknown, resolve: () => void, reject: (error: CometError) => void]>();
+  const mine = new Map<string | undefined, [channel: string, data: unknown, settle: (error?: CometError) => void]>();
   // The leader's: its connection (set while this page leads), which of them it is (an old one's
-  // events are dropped), the server subscriptions, the pages it watches, the keys it has sent.
+  // events are dropped), the server subscriptions, the keys it has sent.
   let connection: Connection | undefined;
   let runs = 0;
   let stepDown: (() => void) | undefined;
   const subscriptions = new Map<string, Subscription>();
-  const watched = new Set<string>();
   let sent = new Set<string | undefined>();
   /** The body (and key) of the message the leader is handing to its connection (see `run`). */
   let raw: string | undefined;
@@ -77,7 +75,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   const say = (message: Message) => {
     if (ended) return false;
     try {
-      if (ready) channel.postMessage(message);
+      channel?.postMessage(message);
     } catch {
       // Not cloneable (a function in a publish's data), or the channel is closed.
       return false;
@@ -87,13 +85,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   };
   /** This page's channels; the leader adds what a page needs to take over one day. */
   const hello = () => {
-    say(['h', tab, [...handlers.keys()], !!connection && [session, since, last, status, via]]);
-  };
-  const finish = (key: string | undefined, error?: CometError) => {
-    const publish = mine.get(key);
-    mine.delete(key);
-    if (error) publish?.[3](error);
-    else publish?.[2]();
+    say(['h', tab, [...handlers.keys()], connection && [session, since, last, status, via]]);
   };
 
   /**
@@ -101,17 +93,14 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
    * holds for its lifetime: the browser grants it when the page is closed, crashes or navigates.
    */
   const watch = (page: string) => {
-    if (page != tab && !watched.has(page)) {
-      watched.add(page);
-      locks.request(`${name} ${page}`, () => {
-        tabs.delete(page);
-        sync();
-      }).catch(close);
-    }
+    locks.request(`${name} ${page}`, () => {
+      tabs.delete(page);
+      sync();
+    }).catch(close);
   };
 
   /** The leader's server subscriptions follow the union of every page's channels. */
-  function sync() {
+  const sync = () => {
     if (!connection) return;
     const wanted = new Set([...tabs.values()].flat());
     for (const name of wanted) if (!subscriptions.has(name)) subscriptions.set(name, connection.subscribe(name, relay));
@@ -121,27 +110,34 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         subscriptions.delete(name);
       }
     }
-  }
+  };
 
-  const relay: MessageHandler = (data, { channel, seq }) => { say(['m', tab, channel, seq, data]); };
+  const relay: MessageHandler = (data, { channel, seq }) => { say(['m', channel, seq, data]); };
 
   /** The leader sends a publish on its connection, and tells every page how it ended. */
-  function send(key: string | undefined, channel: string, data: unknown) {
+  const send = (key: string | undefined, channel: string, data: unknown) => {
     // A key is offered again only around a takeover, long before 5,000 more are sent.
     if (sent.size > 5000) sent.clear();
     sent.add(current = key);
     const mine = runs;
-    const settled = (error?: Flat) => { if (mine == runs) say(['a', tab, key, error]); };
-    connection?.publish(channel, data).then(() => { settled(); }, (error: unknown) => { settled(flat(error as CometError)); });
-  }
+    const settled = (error?: Flat) => { if (mine == runs) say(['a', key, error]); };
+    void connection?.publish(channel, data).then(() => { settled(); }, (error: unknown) => { settled(flat(error as CometError)); });
+  };
 
   /**
-   * The leader's connection, continuing the group's session, if there is one, from `since` and
-   * from the first id of the last request (`_base`); that request goes again first, each message
-   * with its own body (`raw`) and key. Its batching is the connection's own, telling every page
-   * each request before it is sent, with the keys of its publishes, in the order they were made.
+   * Elected: the leader's connection continues the group's session, if there is one, from `since`
+   * and from the first id of the last request (`_base`); that request goes again first, each
+   * message with its own body (`raw`) and key. Its batching is the connection's own, telling every
+   * page each request before it is sent, with the keys of its publishes, in the order they were
+   * made. Then the pages offer their publishes again.
    */
-  function run() {
+  const lead = () => {
+    if (ended) return;
+    synced = true;
+    sent = new Set();
+    logger('cross-tab leader', tab);
+    events.emit('leader', { leader: true });
+    for (const page of tabs.keys()) watch(page);
     const mine = ++runs;
     const { body, batch } = options.batching ?? oneByOne;
     const keys: (string | undefined)[] = [];
@@ -159,36 +155,37 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         batch(items, base, limits, solo) {
           for (const item of items) if (item.type == 'publish' && !keyOf.has(item)) keyOf.set(item, keys.shift());
           const formed = batch(items, base, limits, solo);
-          if (formed[1]) say(['o', tab, limits as Resume, [base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
+          if (formed[1]) say(['o', limits as Resume, [base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
           return formed;
         },
       },
     }, {
       ...events,
       emit(type, payload) {
-        if (mine == runs) say(['e', tab, type, type == 'error' ? flat(payload as CometError) : payload]);
+        if (mine == runs) say(['e', type, type == 'error' ? flat(payload as CometError) : payload]);
       },
     });
     for ([raw, current] of again) send(current, '', 0);
     raw = undefined;
     sync();
-  }
+    say(['l']);
+    return new Promise<void>((resolve) => { stepDown = resolve; });
+  };
 
-  /** Elected: continue the group's session, or open one; the pages offer their publishes again. */
-  function lead() {
-    if (ended) return;
-    synced = true;
-    sent = new Set();
-    logger('cross-tab leader', tab);
-    events.emit('leader', { leader: true });
-    for (const page of tabs.keys()) watch(page);
-    run();
-    say(['l', tab]);
-    return new Promise<void>((resolve) => {
-      stepDown = resolve;
-      void held.then(resolve);
-    });
-  }
+  /** This page leads no more: its connection ends without a word to the others, its lead lock goes to the next page. */
+  const resign = () => {
+    if (connection) {
+      runs++;
+      connection.close();
+      connection = undefined;
+      subscriptions.clear();
+      events.emit('leader', { leader: false });
+      stepDown?.();
+    }
+  };
+  const queue = () => {
+    locks.request(name, lead).catch(close);
+  };
 
   /**
    * A page about to be frozen (Page Lifecycle `freeze`: Chromium freezes some background tabs, and
@@ -196,70 +193,61 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
    * connection ends without a word to the others, its lock goes to the next page, which continues
    * the session as after a leader's loss. Back (`resume`), it queues for the lead again.
    */
-  function follow() {
-    if (!connection || ended) return;
-    stepped = true;
-    runs++;
-    connection.close();
-    connection = undefined;
-    subscriptions.clear();
-    events.emit('leader', { leader: false });
-    stepDown?.();
-  }
-  platform.document?.addEventListener('freeze', follow);
+  platform.document?.addEventListener('freeze', () => {
+    if (connection) stepped = true;
+    resign();
+  });
   platform.document?.addEventListener('resume', () => {
-    if (stepped && !ended) {
+    if (stepped) {
       stepped = false;
-      locks.request(name, lead).catch(close);
+      queue();
     }
   });
 
-  function hear(message: Message) {
-    const from = message[1];
-    if (connection) watch(from);
-    switch (message[0]) {
-      case 'h': {
-        // A page new to this one: it learns this page's channels (and, from the leader, the rest).
-        if (from != tab && !tabs.has(from)) hello();
-        tabs.set(from, message[2]);
-        const known = message[3];
-        if (known && !synced) {
+  function hear([kind, a, b, c]: Message) {
+    switch (kind) {
+      case 'h':
+        // A page new to this one learns this page's channels (and, from the leader, the rest); a
+        // leader watches it.
+        if (a != tab && !tabs.has(a)) {
+          hello();
+          if (connection) watch(a);
+        }
+        tabs.set(a, b);
+        if (c && !synced) {
           synced = true;
-          [session, since, last] = known;
-          event('statechange', known[3]);
-          event('transport', known[4]);
+          [session, since, last] = c;
+          event('statechange', c[3]);
+          event('transport', c[4]);
         }
         sync();
         break;
-      }
       case 'p':
-        if (connection && !sent.has(message[2])) send(message[2], message[3], message[4]);
+        if (connection && !sent.has(a)) send(a, b, c);
         break;
       case 'a':
-        finish(message[2], message[3] && new CometError(...message[3]));
+        mine.get(a)?.[2](b && new CometError(...b));
         break;
       case 'l':
-        for (const [key, [name, data]] of mine) say(['p', tab, key, name, data]);
+        for (const [key, [name, data]] of mine) say(['p', key, name, data]);
         break;
-      case 'm': {
-        const [, , name, seq, data] = message;
+      case 'm':
         // §5.1: a seq at or below the highest seen is a duplicate (a new leader resumes from its own).
-        if (seq > since) {
-          since = seq;
-          for (const handler of [...handlers.get(name) ?? []]) {
-            invoke(handler, (error) => { events.emit('error', listenerError(error)); }, data, { channel: name, seq });
+        if (b > since) {
+          since = b;
+          for (const handler of [...handlers.get(a) ?? []]) {
+            invoke(handler, (error) => { events.emit('error', listenerError(error)); }, c, { channel: a, seq: b });
           }
         }
         break;
-      }
       case 'e':
-        event(message[2], message[3]);
+        event(a, b);
         break;
       case 'o':
         // A new session starts from its own `seq`.
-        if (message[2].session != session?.session) since = message[2].seq;
-        session = message[2];
-        last = message[3];
+        if (a.session != session?.session) since = a.seq;
+        session = a;
+        last = b;
         break;
     }
   }
@@ -267,7 +255,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   function event(type: keyof ConnectionEvents, payload: unknown) {
     if (!payload) return;
     if (type == 'statechange') {
-      if ((payload as typeof status)?.state == status?.state) return;
+      if ((payload as NonNullable<typeof status>).state == status?.state) return;
       status = payload as typeof status;
     }
     if (type == 'transport') via = payload as typeof via;
@@ -280,34 +268,34 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   function close() {
     if (ended) return;
     ended = true;
+    resign();
     release();
-    channel.close();
-    connection?.close();
-    for (const key of mine.keys()) finish(key, closedError());
+    channel?.close();
+    for (const [, , settle] of mine.values()) settle(closedError());
   }
 
-  channel.onmessage = ({ data }: MessageEvent<Message>) => { if (!ended) hear(data); };
   // This page's own lock, held for its lifetime (the leader watches it); then, queue for the lead.
   void locks.request(`${name} ${tab}`, () => {
     if (!ended) {
-      ready = true;
+      channel = new Channel(name);
+      channel.onmessage = ({ data }: MessageEvent<Message>) => { if (!ended) hear(data); };
       hello();
       // A lock lost while held (the page is going: WebKit rejects as it navigates a frame away,
       // and the old page's timers may still run): this page leaves, so it never competes with the next leader.
-      locks.request(name, lead).catch(close);
+      queue();
     }
     return held;
   }).catch(() => {
-    if (ready) close();
+    if (channel) close();
     else {
       // Refused (an opaque origin, a sandboxed frame): this page runs a connection of its own.
       logger(alone);
-      ready = true;
       void lead();
     }
   });
 
   return {
+    ...events,
     get state() {
       return ended ? 'closed' : status?.state ?? 'connecting';
     },
@@ -315,16 +303,19 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       return ended ? null : via?.name ?? null;
     },
     get leader() {
-      return !ended && !!connection;
+      return !!connection;
     },
     subscribe: (name, handler) => addSubscriber(handlers, name, handler, hello),
     publish: (name, data) => new Promise<void>((resolve, reject) => {
-      const key = `${tab}.${++count}`;
-      mine.set(key, [name, data, resolve, reject]);
-      if (!say(['p', tab, key, name, data])) finish(key, ended ? closedError() : new CometError('publish-refused', 'bad-data', { code: 'bad-data' }));
+      const key = `${++count}${tab}`;
+      const settle = (error?: CometError) => {
+        mine.delete(key);
+        if (error) reject(error);
+        else resolve();
+      };
+      mine.set(key, [name, data, settle]);
+      if (!say(['p', key, name, data])) settle(ended ? closedError() : new CometError('publish-refused', 'bad-data', { code: 'bad-data' }));
     }),
-    on: events.on,
-    off: events.off,
     close,
   };
 };

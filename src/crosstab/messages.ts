@@ -11,10 +11,10 @@ export interface TabPlatform extends Platform {
   readonly location?: { readonly href: string } | undefined;
 }
 
-/** An error as it travels between pages: type, message, the rest (no `cause`: it may not clone). */
+/** An error as it travels between pages: type, message, the rest (a `cause` only on a listener's error, which never travels). */
 export type Flat = [CometError['type'], string, object];
 
-export const flat = ({ type, message, ...rest }: CometError): Flat => [type, message, { ...rest, cause: undefined }];
+export const flat = ({ type, message, ...rest }: CometError): Flat => [type, message, rest];
 
 /**
  * The last upstream request the leader formed: the id of its first message, then each message as
@@ -29,12 +29,12 @@ export type Known = [session: Resume | undefined, since: number, batch: Batch | 
 /** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
 export const alone = 'cross-tab sharing unavailable: a connection per page';
 
-/** The messages between pages; the second member is the sender's page id. */
+/** The messages between pages. Only a hello names its sender: the others need not know it. */
 export type Message =
-  | ['h', string, string[], (Known | false)?] // hello: the sender's channels, all of them (and, from the leader, what it knows)
-  | ['p', string, string | undefined, string, unknown] // a publish: key, channel, data
-  | ['a', string, string | undefined, Flat?] // a publish settled (by key), with its error
-  | ['l', string] // the sender leads now
-  | ['m', string, string, number, unknown] // a message: channel, seq, data
-  | ['e', string, keyof ConnectionEvents, unknown] // an event of the leader's connection
-  | ['o', string, Resume, Batch]; // the leader sends this request now, on this session
+  | ['h', string, string[], Known?] // hello: the sender's page id and channels, all of them (and, from the leader, what it knows)
+  | ['p', string | undefined, string, unknown] // a publish: key, channel, data
+  | ['a', string | undefined, Flat?] // a publish settled (by key), with its error
+  | ['l'] // a new leader: offer it your publishes
+  | ['m', string, number, unknown] // a message: channel, seq, data
+  | ['e', keyof ConnectionEvents, unknown] // an event of the leader's connection
+  | ['o', Resume, Batch]; // the leader sends this request now, on this session

@@ -10,7 +10,7 @@ import { createConnection } from '../../src/connection.ts';
 import { acrossTabs } from '../../src/crosstab.ts';
 import { pooled } from '../../src/pool.ts';
 import { defaultOptions } from './core-harness.ts';
-import { fakeOneShot, fakePlatform, fakeTransport, handshakeAnswer, type FakeOneShot, type FakePlatform, type FakeRequest, type FakeTransport, type OneShotResult } from './fake-platform.ts';
+import { SESSION, fakeOneShot, fakePlatform, fakeTransport, frames, handshakeAnswer, type FakeOneShot, type FakePlatform, type FakeRequest, type FakeTransport, type OneShotResult } from './fake-platform.ts';
 
 interface LockRequest {
   page: Page;
@@ -120,15 +120,21 @@ class Channels {
   }
 }
 
-/** The server side of upstream sends: §6.3's rule per session, and every message it applied. */
+/** The server side of handshakes and upstream sends: §6.3's rule per session, and every message it applied. */
 export class Upstream {
   acked = new Map<string, number>();
   applied: { session: string; id: number; type: string; channel: string; data?: unknown }[] = [];
   /** Requests applied but not answered (the answer is lost with the page that sent it), when set. */
   holdAnswers = false;
+  /** The session the next handshake gets; sessions the server no longer knows (expired). */
+  session = SESSION;
+  gone = new Set<string>();
+
+  handshake = (): OneShotResult => handshakeAnswer({ session: this.session });
 
   respond = (request: FakeRequest): OneShotResult | undefined => {
     const session = request.url.searchParams.get('session') ?? '';
+    if (this.gone.has(session)) return { ok: true, value: frames.close('unknown-session', 'handshake') };
     let acked = this.acked.get(session) ?? 0;
     for (const message of request.messages) {
       if (message.id <= acked) continue;
@@ -166,7 +172,7 @@ export function origin(options: { withLocks?: boolean; withChannel?: boolean } =
       crashed: false,
       platform,
       sse: fakeTransport(platform, 'eventsource'),
-      io: fakeOneShot(platform, { handshake: () => handshakeAnswer(), send: upstream.respond }),
+      io: fakeOneShot(platform, { handshake: upstream.handshake, send: upstream.respond }),
       logs: [],
       // A pool per page, over the cross-tab share, as CometClient has it.
       client: (extra = {}) => new CometClientCore('http://page.test/comet', {
