@@ -46,14 +46,13 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   let synced = false;
   /** Set while frozen after leading (see `follow`): back, it queues for the lead again. */
   let stepped = false;
-  let count = 0;
   let since = 0;
-  let session: Resume | undefined;
+  /** The last upstream request of the leader, with its session. */
   let last: Batch | undefined;
   let status: ConnectionEvents['statechange'] | undefined;
   let via: ConnectionEvents['transport'] | undefined;
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => { release = resolve; });
+  /** Ends this page's hold on its own lock (see `close`). */
+  let release: (() => void) | undefined;
   /** This page's handlers per channel. */
   const handlers = new Map<string, Set<MessageHandler>>();
   /** Each page's channels, this one's included: the leader has their union subscribed. */
@@ -85,7 +84,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   };
   /** This page's channels; the leader adds what a page needs to take over one day. */
   const hello = () => {
-    say(['h', tab, [...handlers.keys()], connection && [session, since, last, status, via]]);
+    say(['h', tab, [...handlers.keys()], connection && [last, since, status, via]]);
   };
 
   /**
@@ -142,10 +141,9 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     const { body, batch } = options.batching ?? oneByOne;
     const keys: (string | undefined)[] = [];
     const keyOf = new WeakMap<OutboxItem, string | undefined>();
-    const [base, again = []] = last ?? [];
     connection = inner(endpoint, {
       ...options,
-      _resume: session && { ...session, seq: since, _base: base },
+      _resume: last && { ...last[0], seq: since, _base: last[1] },
       batching: {
         body(type, channel, data) {
           const json = raw ?? body(type, channel, data);
@@ -155,7 +153,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         batch(items, base, limits, solo) {
           for (const item of items) if (item.type == 'publish' && !keyOf.has(item)) keyOf.set(item, keys.shift());
           const formed = batch(items, base, limits, solo);
-          if (formed[1]) say(['o', limits as Resume, [base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
+          if (formed[1]) say(['o', [limits as Resume, base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
           return formed;
         },
       },
@@ -165,7 +163,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         if (mine == runs) say(['e', type, type == 'error' ? flat(payload as CometError) : payload]);
       },
     });
-    for ([raw, current] of again) send(current, '', 0);
+    for ([raw, current] of last?.[2] ?? []) send(current, '', 0);
     raw = undefined;
     sync();
     say(['l']);
@@ -216,9 +214,9 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         tabs.set(a, b);
         if (c && !synced) {
           synced = true;
-          [session, since, last] = c;
-          event('statechange', c[3]);
-          event('transport', c[4]);
+          [last, since] = c;
+          event('statechange', c[2]);
+          event('transport', c[3]);
         }
         sync();
         break;
@@ -245,9 +243,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         break;
       case 'o':
         // A new session starts from its own `seq`.
-        if (a.session != session?.session) since = a.seq;
-        session = a;
-        last = b;
+        if (a[0].session != last?.[0].session) since = a[0].seq;
+        last = a;
         break;
     }
   }
@@ -259,7 +256,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       status = payload as typeof status;
     }
     if (type == 'transport') via = payload as typeof via;
-    if (type == 'gap') since = Math.max(since, (payload as { to?: number }).to ?? 0);
+    // A gap's end is past every seq the leader relayed.
+    if (type == 'gap') since = (payload as { to?: number }).to ?? since;
     events.emit(type, type == 'error' ? new CometError(...payload as Flat) : payload as never);
     // The leader's connection ended for good (refused, gave up): so does every page's share of it.
     if (type == 'close') close();
@@ -269,7 +267,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     if (ended) return;
     ended = true;
     resign();
-    release();
+    release?.();
     channel?.close();
     for (const [, , settle] of mine.values()) settle(closedError());
   }
@@ -283,8 +281,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       // A lock lost while held (the page is going: WebKit rejects as it navigates a frame away,
       // and the old page's timers may still run): this page leaves, so it never competes with the next leader.
       queue();
+      return new Promise<void>((resolve) => { release = resolve; });
     }
-    return held;
   }).catch(() => {
     if (channel) close();
     else {
@@ -307,7 +305,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     },
     subscribe: (name, handler) => addSubscriber(handlers, name, handler, hello),
     publish: (name, data) => new Promise<void>((resolve, reject) => {
-      const key = `${++count}${tab}`;
+      const key = `${platform.Math.random()}`;
       const settle = (error?: CometError) => {
         mine.delete(key);
         if (error) reject(error);

@@ -17,13 +17,13 @@ export type Flat = [CometError['type'], string, object];
 export const flat = ({ type, message, ...rest }: CometError): Flat => [type, message, rest];
 
 /**
- * The last upstream request the leader formed: the id of its first message, then each message as
- * the request carries it without its id, with the key of its publish (none for an (un)subscribe).
+ * The last upstream request the leader formed: its session, the id of its first message, then each
+ * message as the request carries it without its id, with the key of its publish (none for an (un)subscribe).
  */
-export type Batch = [base: number, messages: [body: string, key?: string][]];
+export type Batch = [session: Resume, base: number, messages: [body: string, key?: string][]];
 
 /** What the leader tells a page that just said hello: enough to take over, and the events it missed. */
-export type Known = [session: Resume | undefined, since: number, batch: Batch | undefined,
+export type Known = [batch: Batch | undefined, since: number,
   state: ConnectionEvents['statechange'] | undefined, transport: ConnectionEvents['transport'] | undefined];
 
 /** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
@@ -37,4 +37,4 @@ export type Message =
   | ['l'] // a new leader: offer it your publishes
   | ['m', string, number, unknown] // a message: channel, seq, data
   | ['e', keyof ConnectionEvents, unknown] // an event of the leader's connection
-  | ['o', Resume, Batch]; // the leader sends this request now, on this session
+  | ['o', Batch]; // the leader sends this request now
