@@ -41,11 +41,11 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   const tab = `${platform.Math.random()}`;
   /** Joined once this page's own lock is held: only then does it hear and speak (see `watch`). */
   let channel: BroadcastChannel | undefined;
-  let ended = false;
+  let ended: true | undefined;
   /** Set once the leader told this page what it knows (its answer to this page's hello), or it led. */
-  let synced = false;
+  let synced: true | undefined;
   /** Set while frozen after leading (see `follow`): back, it queues for the lead again. */
-  let stepped = false;
+  let stepped: true | undefined;
   let since = 0;
   /** The last upstream request of the leader, with its session. */
   let last: Batch | undefined;
@@ -197,7 +197,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   });
   platform.document?.addEventListener('resume', () => {
     if (stepped) {
-      stepped = false;
+      stepped = undefined;
       queue();
     }
   });
