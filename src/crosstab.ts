@@ -92,10 +92,12 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
    * holds for its lifetime: the browser grants it when the page is closed, crashes or navigates.
    */
   const watch = (page: string) => {
-    locks.request(`${name} ${page}`, () => {
-      tabs.delete(page);
-      sync();
-    }).catch(close);
+    if (page != tab) {
+      locks.request(`${name} ${page}`, () => {
+        tabs.delete(page);
+        sync();
+      }).catch(close);
+    }
   };
 
   /** The leader's server subscriptions follow the union of every page's channels. */

@@ -160,7 +160,7 @@ export interface TabPage extends Page {
 }
 
 /** An origin: pages made with `page()` share its locks and channels. */
-export function origin(options: { withLocks?: boolean; withChannel?: boolean } = {}) {
+export function origin(options: { withLocks?: boolean | 'refused'; withChannel?: boolean } = {}) {
   const locks = new Locks();
   const channels = new Channels();
   const upstream = new Upstream();
@@ -182,7 +182,10 @@ export function origin(options: { withLocks?: boolean; withChannel?: boolean } =
     const connect = pooled(acrossTabs(createConnection));
     Object.assign(platform, {
       location: { href: 'http://page.test/app/' },
-      navigator: options.withLocks === false ? {} : { locks: { request: (name: string, callback: () => unknown) => locks.request(self, name, callback) } },
+      navigator: options.withLocks === false ? {} : {
+        // Refused: what an opaque origin or a sandboxed frame gets (Chromium: also a third-party frame).
+        locks: { request: (name: string, callback: () => unknown) => options.withLocks === 'refused' ? Promise.reject(new DOMException('denied', 'SecurityError')) : locks.request(self, name, callback) },
+      },
       BroadcastChannel: options.withChannel === false ? undefined : channels.make(self),
     });
     pages.push(self);

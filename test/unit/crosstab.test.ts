@@ -294,6 +294,20 @@ describe('cross-tab sharing', () => {
     }
   });
 
+  it('a page refused Web Locks connects by itself, says so once, and works as a connection of its own', async () => {
+    const world = origin({ withLocks: 'refused' });
+    const page = world.page();
+    const client = page.client();
+    const received: number[] = [];
+    client.subscribe('room/42', (_data, { seq }) => received.push(seq));
+    await world.settle();
+    assert.equal(page.logs.filter((line) => line.includes('cross-tab sharing unavailable')).length, 1);
+    assert.equal(client.leader, true);
+    page.sse.last().deliver(frames.open(), frames.msg(1));
+    await Promise.all([client.publish('room/42', 'mine'), world.settle()]);
+    assert.deepEqual([client.state, received, world.upstream.publishes()], ['open', [1], ['mine']]);
+  });
+
   it('the lock and channel names carry the endpoint URL, resolved against the page', async () => {
     const world = await pages(2);
     assert.ok(world.locks.held().includes('cometkit http://page.test/comet'));
