@@ -168,6 +168,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     for ([raw, current] of last?.[2] ?? []) send(current, '', 0);
     raw = undefined;
     sync();
+    // What this page knows, to a page that joined while none led; then the pages offer their publishes.
+    hello();
     say(['l']);
     return new Promise<void>((resolve) => { stepDown = resolve; });
   };
