@@ -12,13 +12,15 @@
 // checks a sender: a page of the same origin runs the same application and is trusted as such.
 //
 // Every page keeps only what a takeover needs, by hearing every message: each page's channels (the
-// leader subscribes their union on the server), the session, the last `seq`, and the last upstream
-// request the leader formed, with its first id. A page keeps its own publishes until they are
-// settled, and offers them again to each new leader. A new leader's connection continues the
-// session (`_resume`) from `since`, numbering from that request's first id, and sends that request
-// again first, message for message: the server applies an id once (PROTOCOL.md §6.3), so a publish
-// the old leader had in flight is applied once, and its answer settles it. Pages de-duplicate
-// messages by `seq`, so a message the new leader receives again is not doubled.
+// leader subscribes their union on the server; every page answers a newcomer's hello, since the
+// next leader must subscribe them all before its first message arrives), the session, the last
+// `seq`, and the last upstream request the leader formed, with its first id. A page keeps its own
+// publishes until they are settled, and offers them again to each new leader. A new leader's
+// connection continues the session (`_resume`) from `since`, numbering from that request's first
+// id, and sends that request again first, message for message, as any of its messages (same route,
+// script-only endpoints included, and same retries): the server applies an id once (PROTOCOL.md
+// §6.3), so a publish the old leader had in flight is applied once, and its answer settles it.
+// Pages de-duplicate messages by `seq`, so a message the new leader receives again is not doubled.
 import { addSubscriber } from './channels.ts';
 import { invoke } from './emitter.ts';
 import { CometError, closedError, listenerError } from './errors.ts';
@@ -153,6 +155,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
           return json;
         },
         batch(items, base, limits, solo) {
+          // Publishes reach the batcher in the order they were made (a new session puts only
+          // (un)subscribes first), so each takes the oldest key not yet given.
           for (const item of items) if (item.type == 'publish' && !keyOf.has(item)) keyOf.set(item, keys.shift());
           const formed = batch(items, base, limits, solo);
           if (formed[1]) say(['o', [limits as Resume, base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
