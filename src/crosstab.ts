@@ -211,49 +211,41 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   });
 
   function hear([kind, a, b, c]: Message) {
-    switch (kind) {
-      case 'h':
-        // A page new to this one learns this page's channels (and, from the leader, the rest); a
-        // leader watches it.
-        if (a != tab && !tabs.has(a)) {
-          hello();
-          if (connection) watch(a);
+    if (kind == 'h') {
+      // A page new to this one learns this page's channels (and, from the leader, the rest); a
+      // leader watches it.
+      if (a != tab && !tabs.has(a)) {
+        hello();
+        if (connection) watch(a);
+      }
+      tabs.set(a, b);
+      if (c && !synced) {
+        synced = true;
+        [last, since] = c;
+        event('statechange', c[2]);
+        event('transport', c[3]);
+      }
+      sync();
+    } else if (kind == 'p') {
+      if (connection && !sent.has(a)) send(a, b, c);
+    } else if (kind == 'a') {
+      mine.get(a)?.[2](b && new CometError(...b));
+    } else if (kind == 'l') {
+      for (const [key, [name, data]] of mine) say(['p', key, name, data]);
+    } else if (kind == 'm') {
+      // §5.1: a seq at or below the highest seen is a duplicate (a new leader resumes from its own).
+      if (b > since) {
+        since = b;
+        for (const handler of [...handlers.get(a) ?? []]) {
+          invoke(handler, (error) => { events.emit('error', listenerError(error)); }, c, { channel: a, seq: b });
         }
-        tabs.set(a, b);
-        if (c && !synced) {
-          synced = true;
-          [last, since] = c;
-          event('statechange', c[2]);
-          event('transport', c[3]);
-        }
-        sync();
-        break;
-      case 'p':
-        if (connection && !sent.has(a)) send(a, b, c);
-        break;
-      case 'a':
-        mine.get(a)?.[2](b && new CometError(...b));
-        break;
-      case 'l':
-        for (const [key, [name, data]] of mine) say(['p', key, name, data]);
-        break;
-      case 'm':
-        // §5.1: a seq at or below the highest seen is a duplicate (a new leader resumes from its own).
-        if (b > since) {
-          since = b;
-          for (const handler of [...handlers.get(a) ?? []]) {
-            invoke(handler, (error) => { events.emit('error', listenerError(error)); }, c, { channel: a, seq: b });
-          }
-        }
-        break;
-      case 'e':
-        event(a, b);
-        break;
-      case 'o':
-        // A new session starts from its own `seq`.
-        if (a[0].session != last?.[0].session) since = a[0].seq;
-        last = a;
-        break;
+      }
+    } else if (kind == 'e') {
+      event(a, b);
+    } else {
+      // A new session starts from its own `seq`.
+      if (a[0].session != last?.[0].session) since = a[0].seq;
+      last = a;
     }
   }
 
