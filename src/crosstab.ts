@@ -222,8 +222,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
       if (c && !synced) {
         synced = true;
         [last, since] = c;
-        event('statechange', c[2]);
-        event('transport', c[3]);
+        hear(['e', 'statechange', c[2]]);
+        hear(['e', 'transport', c[3]]);
       }
       sync();
     } else if (kind == 'p') {
@@ -241,26 +241,22 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         }
       }
     } else if (kind == 'e') {
-      event(a, b);
+      if (!b) return;
+      if (a == 'statechange') {
+        if ((b as NonNullable<typeof status>).state == status?.state) return;
+        status = b as typeof status;
+      }
+      if (a == 'transport') via = b as typeof via;
+      // A gap's end is past every seq the leader relayed.
+      if (a == 'gap') since = (b as { to?: number }).to ?? since;
+      events.emit(a, a == 'error' ? new CometError(...b as Flat) : b as never);
+      // The leader's connection ended for good (refused, gave up): so does every page's share of it.
+      if (a == 'close') close();
     } else {
       // A new session starts from its own `seq`.
       if (a[0].session != last?.[0].session) since = a[0].seq;
       last = a;
     }
-  }
-
-  function event(type: keyof ConnectionEvents, payload: unknown) {
-    if (!payload) return;
-    if (type == 'statechange') {
-      if ((payload as NonNullable<typeof status>).state == status?.state) return;
-      status = payload as typeof status;
-    }
-    if (type == 'transport') via = payload as typeof via;
-    // A gap's end is past every seq the leader relayed.
-    if (type == 'gap') since = (payload as { to?: number }).to ?? since;
-    events.emit(type, type == 'error' ? new CometError(...payload as Flat) : payload as never);
-    // The leader's connection ended for good (refused, gave up): so does every page's share of it.
-    if (type == 'close') close();
   }
 
   function close() {
