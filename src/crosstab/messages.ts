@@ -27,7 +27,7 @@ export type Known = [batch: Batch | undefined, since: number,
   state: ConnectionEvents['statechange'] | undefined, transport: ConnectionEvents['transport'] | undefined];
 
 /** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
-export const alone = 'cross-tab sharing unavailable: a connection per page';
+export const alone = 'cross-tab sharing unavailable';
 
 /** The messages between pages. Only a hello names its sender: the others need not know it. */
 export type Message =
