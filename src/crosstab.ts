@@ -40,7 +40,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   }
   /** The lock and channel name: the browser scopes both to this origin; the URL, to this endpoint. */
   const name = `cometkit ${new URL(endpoint, location?.href).href}`;
-  const tab = `${platform.Math.random()}`;
+  const tab = platform.Math.random();
   /** Joined once this page's own lock is held: only then does it hear and speak (see `watch`). */
   let channel: BroadcastChannel | undefined;
   let ended: true | undefined;
@@ -58,19 +58,19 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   /** This page's handlers per channel. */
   const handlers = new Map<string, Set<MessageHandler>>();
   /** Each page's channels, this one's included: the leader has their union subscribed. */
-  const tabs = new Map<string, string[]>();
+  const tabs = new Map<number, string[]>();
   /** This page's publishes not yet settled, by key. */
-  const mine = new Map<string | undefined, [channel: string, data: unknown, settle: (error?: CometError) => void]>();
+  const mine = new Map<number | undefined, [channel: string, data: unknown, settle: (error?: CometError) => void]>();
   // The leader's: its connection (set while this page leads), which of them it is (an old one's
   // events are dropped), the server subscriptions, the keys it has sent.
   let connection: Connection | undefined;
   let runs = 0;
   let stepDown: (() => void) | undefined;
   const subscriptions = new Map<string, Subscription>();
-  let sent = new Set<string | undefined>();
+  let sent = new Set<number | undefined>();
   /** The body (and key) of the message the leader is handing to its connection (see `run`). */
   let raw: string | undefined;
-  let current: string | undefined;
+  let current: number | undefined;
 
   /** Tells every page, this one included. False (and nothing heard) when it could not be sent. */
   const say = (message: Message) => {
@@ -93,7 +93,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
    * The leader learns when a page goes away by asking for that page's own lock, which the page
    * holds for its lifetime: the browser grants it when the page is closed, crashes or navigates.
    */
-  const watch = (page: string) => {
+  const watch = (page: number) => {
     if (page != tab) {
       locks.request(`${name} ${page}`, () => {
         tabs.delete(page);
@@ -118,7 +118,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   const relay: MessageHandler = (data, { channel, seq }) => { say(['m', channel, seq, data]); };
 
   /** The leader sends a publish on its connection, and tells every page how it ended. */
-  const send = (key: string | undefined, channel: string, data: unknown) => {
+  const send = (key: number | undefined, channel: string, data: unknown) => {
     // A key is offered again only around a takeover, long before 5,000 more are sent.
     if (sent.size > 5000) sent.clear();
     sent.add(current = key);
@@ -143,8 +143,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     for (const page of tabs.keys()) watch(page);
     const mine = ++runs;
     const { body, batch } = options.batching ?? oneByOne;
-    const keys: (string | undefined)[] = [];
-    const keyOf = new WeakMap<OutboxItem, string | undefined>();
+    const keys: (number | undefined)[] = [];
+    const keyOf = new WeakMap<OutboxItem, number | undefined>();
     connection = inner(endpoint, {
       ...options,
       _resume: last && { ...last[0], seq: since, _base: last[1] },
@@ -301,7 +301,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     },
     subscribe: (name, handler) => addSubscriber(handlers, name, handler, hello),
     publish: (name, data) => new Promise<void>((resolve, reject) => {
-      const key = `${platform.Math.random()}`;
+      const key = platform.Math.random();
       const settle = (error?: CometError) => {
         mine.delete(key);
         if (error) reject(error);

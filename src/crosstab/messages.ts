@@ -20,7 +20,7 @@ export const flat = ({ type, message, ...rest }: CometError): Flat => [type, mes
  * The last upstream request the leader formed: its session, the id of its first message, then each
  * message as the request carries it without its id, with the key of its publish (none for an (un)subscribe).
  */
-export type Batch = [session: Resume, base: number, messages: [body: string, key?: string][]];
+export type Batch = [session: Resume, base: number, messages: [body: string, key?: number][]];
 
 /** What the leader tells a page that just said hello: enough to take over, and the events it missed. */
 export type Known = [batch: Batch | undefined, since: number,
@@ -29,11 +29,14 @@ export type Known = [batch: Batch | undefined, since: number,
 /** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
 export const alone = 'cross-tab sharing unavailable';
 
-/** The messages between pages. Only a hello names its sender: the others need not know it. */
+/**
+ * The messages between pages. Only a hello names its sender: the others need not know it. Page
+ * ids and publish keys are `Math.random()` numbers: a collision is as unlikely as with any id.
+ */
 export type Message =
-  | ['h', string, string[], Known?] // hello: the sender's page id and channels, all of them (and, from the leader, what it knows)
-  | ['p', string | undefined, string, unknown] // a publish: key, channel, data
-  | ['a', string | undefined, Flat?] // a publish settled (by key), with its error
+  | ['h', number, string[], Known?] // hello: the sender's page id and channels, all of them (and, from the leader, what it knows)
+  | ['p', number | undefined, string, unknown] // a publish: key, channel, data
+  | ['a', number | undefined, Flat?] // a publish settled (by key), with its error
   | ['l'] // a new leader: offer it your publishes
   | ['m', string, number, unknown] // a message: channel, seq, data
   | ['e', keyof ConnectionEvents, unknown] // an event of the leader's connection
