@@ -46,7 +46,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   let ended: true | undefined;
   /** Set once the leader told this page what it knows (its answer to this page's hello), or it led. */
   let synced: true | undefined;
-  /** Set while frozen after leading (see `follow`): back, it queues for the lead again. */
+  /** Set while frozen after leading (see `freeze` below): back, it queues for the lead again. */
   let stepped: true | undefined;
   let since = 0;
   /** The last upstream request of the leader, with its session. */
@@ -68,7 +68,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   let stepDown: (() => void) | undefined;
   const subscriptions = new Map<string, Subscription>();
   let sent = new Set<number | undefined>();
-  /** The body (and key) of the message the leader is handing to its connection (see `run`). */
+  /** The body (and key) of the message the leader is handing to its connection (see `lead`). */
   let raw: string | undefined;
   let current: number | undefined;
 
