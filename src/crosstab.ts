@@ -11,19 +11,22 @@
 // take the lock; the names add the endpoint's URL so that two endpoints never mix. Nothing here
 // checks a sender: a page of the same origin runs the same application and is trusted as such.
 //
-// Every page keeps the group's state by hearing every message: each page's channels (the leader
-// subscribes their union on the server), the publishes not yet settled, the session and the last
-// `seq`, and the last upstream batch the leader sent with its message ids. A new leader first sends
-// that batch again, same ids (crosstab/messages.ts; the server applies an id once, PROTOCOL.md §6.3), which settles its
-// publishes and tells it the server's acknowledged id; its connection then continues the session
-// (`_resume`) from `since`, numbering from that id + 1, and sends the publishes still pending.
+// Every page keeps only what a takeover needs, by hearing every message: each page's channels (the
+// leader subscribes their union on the server; every page answers a newcomer's hello, since the
+// next leader must subscribe them all before its first message arrives), the session, the last
+// `seq`, and the last upstream request the leader formed, with its first id. A page keeps its own
+// publishes until they are settled, and offers them again to each new leader. A new leader's
+// connection continues the session (`_resume`) from `since`, numbering from that request's first
+// id, and sends that request again first, message for message, as any of its messages (same route,
+// script-only endpoints included, and same retries): the server applies an id once (PROTOCOL.md
+// §6.3), so a publish the old leader had in flight is applied once, and its answer settles it.
 // Pages de-duplicate messages by `seq`, so a message the new leader receives again is not doubled.
+import { addSubscriber } from './channels.ts';
 import { invoke } from './emitter.ts';
 import { CometError, closedError, listenerError } from './errors.ts';
-import { oneByOne, type Batching, type OutboxItem } from './outbox.ts';
-import type { CometState, Connection, ConnectionEvents, ConnectionFactory, MessageHandler, Resume, Subscription } from './types.ts';
-import type { TransportName } from '../transports/types.ts';
-import { alone, badData, flat, replayBatch, type Batch, type Flat, type Message, type TabPlatform } from './crosstab/messages.ts';
+import { oneByOne, type OutboxItem } from './outbox.ts';
+import type { Connection, ConnectionEvents, ConnectionFactory, MessageHandler, Resume, Subscription } from './types.ts';
+import { alone, flat, type Batch, type Flat, type Message, type TabPlatform } from './crosstab/messages.ts';
 
 export type { TabPlatform } from './crosstab/messages.ts';
 
@@ -37,87 +40,61 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   }
   /** The lock and channel name: the browser scopes both to this origin; the URL, to this endpoint. */
   const name = `cometkit ${new URL(endpoint, location?.href).href}`;
-  const channel = new Channel(name);
-  const tab = platform.Math.random().toString(36).slice(2);
-  let state: CometState = 'connecting';
-  let transport: TransportName | null = null;
-  /** Set once this page's own lock is held: only then does it speak (see `watch`). */
-  let ready = false;
-  let leading = false;
-  /** Set once the leader's state reached this page (its reply to this page's hello). */
-  let synced = false;
-  let ended = false;
-  let count = 0;
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => { release = resolve; });
-  /** Ends this page's leadership (see `follow`); counts the leader's connections, so an old one's events are dropped. */
-  let stepDown: (() => void) | undefined;
-  let stepped = false;
-  let runs = 0;
+  const tab = platform.Math.random();
+  /** Joined once this page's own lock is held: only then does it hear and speak (see `watch`). */
+  let channel: BroadcastChannel | undefined;
+  let ended: true | undefined;
+  /** Set once the leader told this page what it knows (its answer to this page's hello), or it led. */
+  let synced: true | undefined;
+  /** Set while frozen after leading (see `freeze` below): back, it queues for the lead again. */
+  let stepped: true | undefined;
+  let since = 0;
+  /** The last upstream request of the leader, with its session. */
+  let last: Batch | undefined;
+  let status: ConnectionEvents['statechange'] | undefined;
+  let via: ConnectionEvents['transport'] | undefined;
+  /** Ends this page's hold on its own lock (see `close`). */
+  let release: (() => void) | undefined;
   /** This page's handlers per channel. */
   const handlers = new Map<string, Set<MessageHandler>>();
   /** Each page's channels, this one's included: the leader has their union subscribed. */
-  const tabs = new Map<string, Set<string>>();
-  /** The publishes of every page not known settled, by key, in order. */
-  const pending = new Map<string, [string, unknown]>();
-  /** This page's own publishes, settled by their key. */
-  const mine = new Map<string, (error?: CometError) => void>();
-  /** Keys settled, or sent by this leader: a publish offered again is not sent twice. */
-  const done = new Set<string>();
-  let session: Resume | undefined;
-  let since = 0;
-  let batch: Batch | undefined;
-  // The leader's: its connection, the server subscriptions, the pages it watches, its last events.
+  const tabs = new Map<number, string[]>();
+  /** This page's publishes not yet settled, by key. */
+  const mine = new Map<number | undefined, [channel: string, data: unknown, settle: (error?: CometError) => void]>();
+  // The leader's: its connection (set while this page leads), which of them it is (an old one's
+  // events are dropped), the server subscriptions, the keys it has sent.
   let connection: Connection | undefined;
+  let runs = 0;
+  let stepDown: (() => void) | undefined;
   const subscriptions = new Map<string, Subscription>();
-  const watched = new Set<string>();
-  let lastState: unknown;
-  let lastTransport: unknown;
-  /** The key of the publish the leader is handing to its connection (see `batching`). */
-  let current: string | undefined;
-  const keys: (string | undefined)[] = [];
-  const itemKeys = new WeakMap<OutboxItem, string | undefined>();
+  let sent = new Set<number | undefined>();
+  /** The body (and key) of the message the leader is handing to its connection (see `lead`). */
+  let raw: string | undefined;
+  let current: number | undefined;
 
-  const post = (message: Message) => {
+  /** Tells every page, this one included. False (and nothing heard) when it could not be sent. */
+  const say = (message: Message) => {
+    if (ended) return false;
     try {
-      channel.postMessage(message);
-      return true;
+      channel?.postMessage(message);
     } catch {
       // Not cloneable (a function in a publish's data), or the channel is closed.
       return false;
     }
+    hear(message);
+    return true;
   };
-  /** Tells every page, this one included. False (and nothing heard) when it could not be sent. */
-  const say = (message: Message) => {
-    const sent = !ended && (!ready || post(message));
-    if (sent) hear(message);
-    return sent;
-  };
-  const finish = (key: string, error?: Flat) => {
-    done.add(key);
-    // Bounded: a key is offered again only around a takeover, long before 5,000 more settle.
-    for (const oldest of done) if (done.size > 5000) done.delete(oldest); else break;
-    pending.delete(key);
-    mine.get(key)?.(error && new CometError(...error));
-    mine.delete(key);
-  };
-  const offer = (key: string) => {
-    const publish = pending.get(key);
-    if (publish && !post(['p', tab, key, ...publish])) finish(key, badData);
-  };
-  /** This page's channels, and its publishes still pending: to a new leader, or to everyone at start. */
+  /** This page's channels; the leader adds what a page needs to take over one day. */
   const hello = () => {
-    post(['h', tab, [...handlers.keys()]]);
-    for (const key of mine.keys()) offer(key);
+    say(['h', tab, [...handlers.keys()], connection && [last, since, status, via]]);
   };
 
   /**
    * The leader learns when a page goes away by asking for that page's own lock, which the page
    * holds for its lifetime: the browser grants it when the page is closed, crashes or navigates.
    */
-  const watch = (page: string) => {
-    if (page != tab && !watched.has(page)) {
-      watched.add(page);
+  const watch = (page: number) => {
+    if (page != tab) {
       locks.request(`${name} ${page}`, () => {
         tabs.delete(page);
         sync();
@@ -125,101 +102,96 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     }
   };
 
-  const union = () => new Set([...tabs.values()].flatMap((channels) => [...channels]));
-
-  /**
-   * The leader's server subscriptions follow the union of every page's channels. `served`, the
-   * channels the session had before a takeover, are subscribed too for a moment: one that no page
-   * wants any more is then unsubscribed, so the server drops what only the old leader wanted.
-   */
-  function sync(served: Iterable<string> = []) {
-    if (!connection || ended) return;
-    const wanted = union();
-    for (const name of new Set([...served, ...wanted])) if (!subscriptions.has(name)) subscriptions.set(name, connection.subscribe(name, relay));
+  /** The leader's server subscriptions follow the union of every page's channels. */
+  const sync = () => {
+    if (!connection) return;
+    const wanted = new Set([...tabs.values()].flat());
+    for (const name of wanted) if (!subscriptions.has(name)) subscriptions.set(name, connection.subscribe(name, relay));
     for (const [name, subscription] of subscriptions) {
       if (!wanted.has(name)) {
         subscription.unsubscribe();
         subscriptions.delete(name);
       }
     }
-  }
-
-  const relay: MessageHandler = (data, { channel, seq }) => { say(['m', tab, channel, seq, data]); };
-
-  /** The leader sends a publish (once) on its connection, and tells every page how it ended. */
-  function send(key: string) {
-    const publish = pending.get(key);
-    if (!connection || !publish || done.has(key)) return;
-    done.add(key);
-    current = key;
-    // A connection ended by `follow` settles its publishes as closed: the next leader sends them.
-    const mine = runs;
-    const settled = (error?: Flat) => { if (mine == runs) say(['a', tab, key, error]); };
-    connection.publish(...publish).then(() => { settled(); }, (error: unknown) => { settled(flat(error as CometError)); });
-    current = undefined;
-  }
-
-  /**
-   * The leader's batching: its connection's own, telling every page each batch before it is sent,
-   * with the keys of its publishes. Items get their key in the order the connection made them.
-   */
-  const { body, batch: form } = options.batching ?? oneByOne;
-  const batching: Batching = {
-    body(type, channel, data) {
-      const json = body(type, channel, data);
-      if (type == 'publish') keys.push(current);
-      return json;
-    },
-    batch(items, base, limits, solo) {
-      for (const item of items) if (item.type == 'publish' && !itemKeys.has(item)) itemKeys.set(item, keys.shift());
-      const formed = form(items, base, limits, solo);
-      if (formed[1]) say(['o', tab, { ...limits as Resume }, base, items.slice(0, formed[1]).map((item) => itemKeys.get(item)), formed[0]]);
-      return formed;
-    },
   };
 
-  /** The leader's connection: continuing the group's session (`resume`) or a new one. */
-  function run(resume?: Resume, served: Iterable<string> = []) {
-    const mine = ++runs;
-    connection = inner(endpoint, { ...options, batching, _resume: resume }, {
-      ...events,
-      emit(type, payload) {
-        if (mine != runs) return;
-        if (type == 'statechange') lastState = payload;
-        if (type == 'transport') lastTransport = payload;
-        say(['e', tab, type, type == 'error' ? flat(payload as CometError) : payload]);
-      },
-    });
-    sync(served);
-    for (const key of pending.keys()) send(key);
-  }
+  const relay: MessageHandler = (data, { channel, seq }) => { say(['m', channel, seq, data]); };
 
-  /** Elected: continue the group's session, after the last batch is settled, or open one. */
-  function lead() {
+  /** The leader sends a publish on its connection, and tells every page how it ended. */
+  const send = (key: number | undefined, channel: string, data: unknown) => {
+    // A key is offered again only around a takeover, long before 5,000 more are sent.
+    if (sent.size > 5000) sent.clear();
+    sent.add(current = key);
+    const mine = runs;
+    const settled = (error?: Flat) => { if (mine == runs) say(['a', key, error]); };
+    void connection?.publish(channel, data).then(() => { settled(); }, (error: unknown) => { settled(flat(error as CometError)); });
+  };
+
+  /**
+   * Elected: the leader's connection continues the group's session, if there is one, from `since`
+   * and from the first id of the last request (`_base`); that request goes again first, each
+   * message with its own body (`raw`) and key. Its batching is the connection's own, telling every
+   * page each request before it is sent, with the keys of its publishes, in the order they were
+   * made. Then the pages offer their publishes again.
+   */
+  const lead = () => {
     if (ended) return;
-    leading = true;
+    synced = true;
+    sent = new Set();
     logger('cross-tab leader', tab);
     events.emit('leader', { leader: true });
-    const served = union();
-    post(['l', tab]);
     for (const page of tabs.keys()) watch(page);
-    const known = session;
-    if (!known) run();
-    else {
-      replayBatch(platform, endpoint, options, known, batch, () => !ended && leading, (key, error) => {
-        if (!done.has(key)) say(['a', tab, key, error]);
-      }, (ack) => {
-        if (ack !== undefined) return run({ ...known, seq: since, _base: ack + 1 }, served);
-        // The session is gone (or out of reach): a new one, and what was missed is a gap.
-        say(['e', tab, 'gap', { reason: 'unknown-session' }]);
-        run();
-      });
-    }
-    return new Promise<void>((resolve) => {
-      stepDown = resolve;
-      void held.then(resolve);
+    const mine = ++runs;
+    const { body, batch } = options.batching ?? oneByOne;
+    const keys: (number | undefined)[] = [];
+    const keyOf = new WeakMap<OutboxItem, number | undefined>();
+    connection = inner(endpoint, {
+      ...options,
+      _resume: last && { ...last[0], seq: since, _base: last[1] },
+      batching: {
+        body(type, channel, data) {
+          const json = raw ?? body(type, channel, data);
+          if (type == 'publish') keys.push(current);
+          return json;
+        },
+        batch(items, base, limits, solo) {
+          // Publishes reach the batcher in the order they were made (a new session puts only
+          // (un)subscribes first), so each takes the oldest key not yet given.
+          for (const item of items) if (item.type == 'publish' && !keyOf.has(item)) keyOf.set(item, keys.shift());
+          const formed = batch(items, base, limits, solo);
+          if (formed[1]) say(['o', [limits as Resume, base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
+          return formed;
+        },
+      },
+    }, {
+      ...events,
+      emit(type, payload) {
+        if (mine == runs) say(['e', type, type == 'error' ? flat(payload as CometError) : payload]);
+      },
     });
-  }
+    for ([raw, current] of last?.[2] ?? []) send(current, '', 0);
+    raw = undefined;
+    sync();
+    // What this page knows, to a page that joined while none led; then the pages offer their publishes.
+    hello();
+    say(['l']);
+    return new Promise<void>((resolve) => { stepDown = resolve; });
+  };
+
+  /** This page leads no more: its connection ends without a word to the others, its lead lock goes to the next page. */
+  const resign = () => {
+    if (connection) {
+      runs++;
+      connection.close();
+      connection = undefined;
+      subscriptions.clear();
+      events.emit('leader', { leader: false });
+      stepDown?.();
+    }
+  };
+  const queue = () => {
+    locks.request(name, lead).catch(close);
+  };
 
   /**
    * A page about to be frozen (Page Lifecycle `freeze`: Chromium freezes some background tabs, and
@@ -227,179 +199,117 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
    * connection ends without a word to the others, its lock goes to the next page, which continues
    * the session as after a leader's loss. Back (`resume`), it queues for the lead again.
    */
-  function follow() {
-    if (!leading || ended) return;
-    leading = false;
-    stepped = true;
-    runs++;
-    // Sent but not settled: the next leader sends them, and so would this page if it leads again.
-    for (const key of pending.keys()) done.delete(key);
-    connection?.close();
-    connection = undefined;
-    subscriptions.clear();
-    events.emit('leader', { leader: false });
-    stepDown?.();
-  }
-  platform.document?.addEventListener('freeze', follow);
+  platform.document?.addEventListener('freeze', () => {
+    if (connection) stepped = true;
+    resign();
+  });
   platform.document?.addEventListener('resume', () => {
-    if (stepped && !ended) {
-      stepped = false;
-      locks.request(name, lead).catch(close);
+    if (stepped) {
+      stepped = undefined;
+      queue();
     }
   });
 
-  function hear(message: Message) {
-    const from = message[1];
-    if (leading) watch(from);
-    switch (message[0]) {
-      case 'h':
-        tabs.set(from, new Set(message[2]));
-        if (leading && from != tab) post(['y', tab, session, since, tabs, batch, lastState, lastTransport]);
-        sync();
-        break;
-      case 's':
-        tabs.set(from, (tabs.get(from) ?? new Set()).add(message[2]));
-        sync();
-        break;
-      case 'u':
-        tabs.get(from)?.delete(message[2]);
-        sync();
-        break;
-      case 'p':
-        if (!done.has(message[2])) pending.set(message[2], [message[3], message[4]]);
-        send(message[2]);
-        break;
-      case 'a':
-        finish(message[2], message[3]);
-        break;
-      case 'l':
-        if (from != tab) hello();
-        break;
-      case 'm': {
-        const [, , name, seq, data] = message;
-        // §5.1: a seq at or below the highest seen is a duplicate (a new leader resumes from its own).
-        if (seq > since) {
-          since = seq;
-          for (const handler of [...handlers.get(name) ?? []]) {
-            invoke(handler, (error) => { events.emit('error', listenerError(error)); }, data, { channel: name, seq });
-          }
-        }
-        break;
+  function hear([kind, a, b, c]: Message) {
+    if (kind == 'h') {
+      // A page new to this one learns this page's channels (and, from the leader, the rest); a
+      // leader watches it.
+      if (a != tab && !tabs.has(a)) {
+        hello();
+        if (connection) watch(a);
       }
-      case 'e':
-        event(message[2], message[3]);
-        break;
-      case 'o':
-        known(message[2], message[2].seq);
-        batch = [message[3], message[4], message[5]];
-        break;
-      case 'y':
-        if (!synced) {
-          synced = true;
-          event('statechange', message[6]);
-          event('transport', message[7]);
-        }
-        known(message[2], message[3]);
-        for (const [page, channels] of message[4]) if (page != tab) tabs.set(page, channels);
-        // The batch goes with its session: never sent again on another.
-        batch = message[5];
-        break;
-    }
-  }
-
-  /** The group's session: a new one starts from its own `seq`. */
-  function known(next: Resume | undefined, seq: number) {
-    if (next) {
-      if (next.session == session?.session) since = Math.max(since, seq);
-      else {
-        since = seq;
-        batch = undefined;
+      tabs.set(a, b);
+      if (c && !synced) {
+        synced = true;
+        [last, since] = c;
+        hear(['e', 'statechange', c[2]]);
+        hear(['e', 'transport', c[3]]);
       }
-      session = next;
+      sync();
+    } else if (kind == 'p') {
+      if (connection && !sent.has(a)) send(a, b, c);
+    } else if (kind == 'a') {
+      mine.get(a)?.[2](b && new CometError(...b));
+    } else if (kind == 'l') {
+      for (const [key, [name, data]] of mine) say(['p', key, name, data]);
+    } else if (kind == 'm') {
+      // §5.1: a seq at or below the highest seen is a duplicate (a new leader resumes from its own).
+      if (b > since) {
+        since = b;
+        for (const handler of [...handlers.get(a) ?? []]) {
+          invoke(handler, (error) => { events.emit('error', listenerError(error)); }, c, { channel: a, seq: b });
+        }
+      }
+    } else if (kind == 'e') {
+      if (!b) return;
+      if (a == 'statechange') {
+        if ((b as NonNullable<typeof status>).state == status?.state) return;
+        status = b as typeof status;
+      }
+      if (a == 'transport') via = b as typeof via;
+      // A gap's end is past every seq the leader relayed.
+      if (a == 'gap') since = (b as { to?: number }).to ?? since;
+      events.emit(a, a == 'error' ? new CometError(...b as Flat) : b as never);
+      // The leader's connection ended for good (refused, gave up): so does every page's share of it.
+      if (a == 'close') close();
+    } else {
+      // A new session starts from its own `seq`.
+      if (a[0].session != last?.[0].session) since = a[0].seq;
+      last = a;
     }
-  }
-
-  function event(type: keyof ConnectionEvents, payload: unknown) {
-    if (!payload) return;
-    if (type == 'statechange') {
-      const next = (payload as ConnectionEvents['statechange']).state;
-      if (next == state) return;
-      state = next;
-    }
-    if (type == 'transport') transport = (payload as ConnectionEvents['transport']).name;
-    if (type == 'gap') since = Math.max(since, (payload as { to?: number }).to ?? 0);
-    events.emit(type, type == 'error' ? new CometError(...payload as Flat) : payload as never);
-    // The leader's connection ended for good (refused, gave up): so does every page's share of it.
-    if (type == 'close') close();
   }
 
   function close() {
     if (ended) return;
     ended = true;
-    state = 'closed';
-    release();
-    channel.close();
-    connection?.close();
-    for (const settle of mine.values()) settle(closedError());
+    resign();
+    release?.();
+    channel?.close();
+    for (const [, , settle] of mine.values()) settle(closedError());
   }
 
-  channel.onmessage = ({ data }: MessageEvent<Message>) => { if (!ended) hear(data); };
   // This page's own lock, held for its lifetime (the leader watches it); then, queue for the lead.
   void locks.request(`${name} ${tab}`, () => {
     if (!ended) {
-      ready = true;
+      channel = new Channel(name);
+      channel.onmessage = ({ data }: MessageEvent<Message>) => { if (!ended) hear(data); };
       hello();
       // A lock lost while held (the page is going: WebKit rejects as it navigates a frame away,
       // and the old page's timers may still run): this page leaves, so it never competes with the next leader.
-      locks.request(name, lead).catch(close);
+      queue();
+      return new Promise<void>((resolve) => { release = resolve; });
     }
-    return held;
   }).catch(() => {
-    if (ready) close();
+    if (channel) close();
     else {
       // Refused (an opaque origin, a sandboxed frame): this page runs a connection of its own.
       logger(alone);
-      ready = true;
       void lead();
     }
   });
 
   return {
+    ...events,
     get state() {
-      return state;
+      return ended ? 'closed' : status?.state ?? 'connecting';
     },
     get transport() {
-      return state == 'closed' ? null : transport;
+      return ended ? null : via?.name ?? null;
     },
     get leader() {
-      return leading && !ended;
+      return !!connection;
     },
-    subscribe<Data>(name: string, handler: MessageHandler<Data>) {
-      // A function of its own per call: the same handler subscribed twice is two subscriptions.
-      const subscriber: MessageHandler = (data, message) => { handler(data as Data, message); };
-      let set = handlers.get(name);
-      if (!set) {
-        handlers.set(name, set = new Set());
-        say(['s', tab, name]);
-      }
-      set.add(subscriber);
-      return {
-        unsubscribe() {
-          if (set.delete(subscriber) && !set.size && handlers.get(name) == set) {
-            handlers.delete(name);
-            say(['u', tab, name]);
-          }
-        },
-      };
-    },
+    subscribe: (name, handler) => addSubscriber(handlers, name, handler, hello),
     publish: (name, data) => new Promise<void>((resolve, reject) => {
-      const key = `${tab}.${++count}`;
-      mine.set(key, (error) => { if (error) reject(error); else resolve(); });
-      if (ended) finish(key, flat(closedError()));
-      else if (!say(['p', tab, key, name, data])) finish(key, badData);
+      const key = platform.Math.random();
+      const settle = (error?: CometError) => {
+        mine.delete(key);
+        if (error) reject(error);
+        else resolve();
+      };
+      mine.set(key, [name, data, settle]);
+      if (!say(['p', key, name, data])) settle(ended ? closedError() : new CometError('publish-refused', 'bad-data', { code: 'bad-data' }));
     }),
-    on: events.on,
-    off: events.off,
     close,
   };
 };

@@ -133,10 +133,10 @@ const heard = [];
 const channel = new BroadcastChannel(name);
 channel.onmessage = (event) => heard.push(event.data);
 const forge = () => {
-  channel.postMessage(['p', 'evil', 'evil.1', channelName + '-up', { forged: true }]);
-  channel.postMessage(['m', 'evil', channelName, 1e9, { index: -1, forged: true }]);
+  channel.postMessage(['p', 'evil.1', channelName + '-up', { forged: true }]);
+  channel.postMessage(['m', channelName, 1e9, { index: -1, forged: true }]);
   channel.postMessage(['h', 'evil', ['evil-channel']]);
-  channel.postMessage(['l', 'evil']);
+  channel.postMessage(['l']);
 };
 forge();
 addEventListener('message', async (event) => {

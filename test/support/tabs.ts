@@ -10,7 +10,7 @@ import { createConnection } from '../../src/connection.ts';
 import { acrossTabs } from '../../src/crosstab.ts';
 import { pooled } from '../../src/pool.ts';
 import { defaultOptions } from './core-harness.ts';
-import { fakeOneShot, fakePlatform, fakeTransport, handshakeAnswer, type FakeOneShot, type FakePlatform, type FakeRequest, type FakeTransport, type OneShotResult } from './fake-platform.ts';
+import { SESSION, fakeOneShot, fakePlatform, fakeTransport, frames, handshakeAnswer, type FakeOneShot, type FakePlatform, type FakeRequest, type FakeTransport, type OneShotResult } from './fake-platform.ts';
 
 interface LockRequest {
   page: Page;
@@ -120,15 +120,21 @@ class Channels {
   }
 }
 
-/** The server side of upstream sends: §6.3's rule per session, and every message it applied. */
+/** The server side of handshakes and upstream sends: §6.3's rule per session, and every message it applied. */
 export class Upstream {
   acked = new Map<string, number>();
   applied: { session: string; id: number; type: string; channel: string; data?: unknown }[] = [];
   /** Requests applied but not answered (the answer is lost with the page that sent it), when set. */
   holdAnswers = false;
+  /** The session the next handshake gets; sessions the server no longer knows (expired). */
+  session = SESSION;
+  gone = new Set<string>();
+
+  handshake = (): OneShotResult => handshakeAnswer({ session: this.session });
 
   respond = (request: FakeRequest): OneShotResult | undefined => {
     const session = request.url.searchParams.get('session') ?? '';
+    if (this.gone.has(session)) return { ok: true, value: frames.close('unknown-session', 'handshake') };
     let acked = this.acked.get(session) ?? 0;
     for (const message of request.messages) {
       if (message.id <= acked) continue;
@@ -154,7 +160,7 @@ export interface TabPage extends Page {
 }
 
 /** An origin: pages made with `page()` share its locks and channels. */
-export function origin(options: { withLocks?: boolean; withChannel?: boolean } = {}) {
+export function origin(options: { withLocks?: boolean | 'refused'; withChannel?: boolean } = {}) {
   const locks = new Locks();
   const channels = new Channels();
   const upstream = new Upstream();
@@ -166,7 +172,7 @@ export function origin(options: { withLocks?: boolean; withChannel?: boolean } =
       crashed: false,
       platform,
       sse: fakeTransport(platform, 'eventsource'),
-      io: fakeOneShot(platform, { handshake: () => handshakeAnswer(), send: upstream.respond }),
+      io: fakeOneShot(platform, { handshake: upstream.handshake, send: upstream.respond }),
       logs: [],
       // A pool per page, over the cross-tab share, as CometClient has it.
       client: (extra = {}) => new CometClientCore('http://page.test/comet', {
@@ -176,7 +182,10 @@ export function origin(options: { withLocks?: boolean; withChannel?: boolean } =
     const connect = pooled(acrossTabs(createConnection));
     Object.assign(platform, {
       location: { href: 'http://page.test/app/' },
-      navigator: options.withLocks === false ? {} : { locks: { request: (name: string, callback: () => unknown) => locks.request(self, name, callback) } },
+      navigator: options.withLocks === false ? {} : {
+        // Refused: what an opaque origin or a sandboxed frame gets (Chromium: also a third-party frame).
+        locks: { request: (name: string, callback: () => unknown) => options.withLocks === 'refused' ? Promise.reject(new DOMException('denied', 'SecurityError')) : locks.request(self, name, callback) },
+      },
       BroadcastChannel: options.withChannel === false ? undefined : channels.make(self),
     });
     pages.push(self);

@@ -145,6 +145,9 @@ describe('cross-tab sharing', () => {
     // The next messages of the session follow the server's acknowledged id.
     await Promise.all([follower.client.publish('room/42', 'next'), world.settle()]);
     assert.deepEqual(world.sent(), ['1 subscribe room/42', '2 publish room/42', '3 subscribe room/42', '4 publish room/42']);
+    // The old request went again, first and with its id, on the new leader's own connection (its upstream route).
+    const [again] = world.leader().page.io.requests.filter((request) => request.kind === 'send');
+    assert.deepEqual(again?.messages.map((message) => `${message.id} ${message.type}`), ['2 publish', '3 subscribe']);
   });
 
   it('leader loss before its publishes were sent: the new leader sends them, once each, in order', async () => {
@@ -222,6 +225,61 @@ describe('cross-tab sharing', () => {
     assert.deepEqual(world.upstream.publishes(), ['once', 'next']);
   });
 
+  it('leader loss when the session is gone: the next leader opens a new one, every page hears a gap, the pending publishes go once', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    world.stream().deliver(frames.open(), frames.msg(1));
+    await world.settle();
+    world.upstream.gone.add(SESSION);
+    world.upstream.session = 'session-two-0123456789abcdef';
+    world.crash(old.page);
+    const survivors = world.opened.filter((each) => each !== old);
+    const gaps: unknown[] = [];
+    for (const each of survivors) each.client.on('gap', (gap) => gaps.push(gap));
+    const published = survivors[0]!.client.publish('room/42', 'after');
+    await world.settle();
+    // The new leader's connection heard the session is gone: it handshakes again after its backoff.
+    world.leader().page.platform.advance(5000);
+    await Promise.all([published, world.settle()]);
+    assert.deepEqual(gaps, survivors.map(() => ({ reason: 'unknown-session' })));
+    assert.equal(world.handshakes().length, 2);
+    assert.deepEqual(world.upstream.applied.filter((message) => message.session === 'session-two-0123456789abcdef' && message.type === 'publish').map((message) => message.data), ['after']);
+    assert.ok(world.upstream.applied.some((message) => message.session === 'session-two-0123456789abcdef' && message.type === 'subscribe' && message.channel === 'room/42'));
+    const resumed = world.stream();
+    assert.equal(resumed.session, 'session-two-0123456789abcdef');
+    // The new session numbers its messages from its own seq: nothing of it is dropped as already seen.
+    resumed.deliver(frames.open(), frames.msg(1));
+    await world.settle();
+    for (const each of survivors) assert.deepEqual(each.received, [1, 1]);
+  });
+
+  it('a page that joins later learns the state and transport, and can take over the same session from the last seq', async () => {
+    const world = await pages(2);
+    world.stream().deliver(frames.open(), ...range(1, 5).map((seq) => frames.msg(seq)));
+    await world.settle();
+    const late = world.page();
+    const client = late.client();
+    const states: string[] = [];
+    const transports: string[] = [];
+    client.on('statechange', ({ state }) => states.push(state));
+    client.on('transport', ({ name }) => transports.push(name));
+    const received: number[] = [];
+    client.subscribe('room/42', (_data, { seq }) => received.push(seq));
+    await world.settle();
+    assert.equal(client.state, 'open');
+    assert.equal(client.transport, 'eventsource');
+    assert.deepEqual([states, transports], [['open'], ['eventsource']]);
+    for (const each of world.opened) world.crash(each.page);
+    await world.settle();
+    assert.equal(client.leader, true);
+    assert.equal(world.handshakes().length, 1, 'no second handshake');
+    const resumed = late.sse.last();
+    assert.deepEqual([resumed.session, resumed.since], [SESSION, 5]);
+    resumed.deliver(frames.open(5), frames.msg(6));
+    await world.settle();
+    assert.deepEqual(received, [6]);
+  });
+
   it('without Web Locks or BroadcastChannel each page connects by itself, and says so once through the logger', async () => {
     for (const missing of [{ withLocks: false }, { withChannel: false }]) {
       const world = origin(missing);
@@ -234,6 +292,20 @@ describe('cross-tab sharing', () => {
       assert.equal(pagesOpened.flatMap((page) => page.io.requests.filter((request) => request.kind === 'handshake')).length, 2);
       for (const page of pagesOpened) assert.equal(page.logs.filter((line) => line.includes('cross-tab')).length, 1);
     }
+  });
+
+  it('a page refused Web Locks connects by itself, says so once, and works as a connection of its own', async () => {
+    const world = origin({ withLocks: 'refused' });
+    const page = world.page();
+    const client = page.client();
+    const received: number[] = [];
+    client.subscribe('room/42', (_data, { seq }) => received.push(seq));
+    await world.settle();
+    assert.equal(page.logs.filter((line) => line.includes('cross-tab sharing unavailable')).length, 1);
+    assert.equal(client.leader, true);
+    page.sse.last().deliver(frames.open(), frames.msg(1));
+    await Promise.all([client.publish('room/42', 'mine'), world.settle()]);
+    assert.deepEqual([client.state, received, world.upstream.publishes()], ['open', [1], ['mine']]);
   });
 
   it('the lock and channel names carry the endpoint URL, resolved against the page', async () => {
