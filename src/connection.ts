@@ -130,7 +130,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     heartbeatMs = answer.heartbeatMs;
     retryFloorMs = answer.retryMs;
     negotiator.start(answer.transports, !!upstream.scriptOnly);
-    renew([...channels.keys()].map((channel) => tell('subscribe', channel)), answer._base);
+    renew([...answer._replay ?? [], ...[...channels.keys()].map((channel) => tell('subscribe', channel))], answer._base);
     const transport = current();
     if (!transport) return onFailure(fail('unsupported', 'no transport'));
     // A poll holds until there is data: for polling, the server's answer is proof enough.

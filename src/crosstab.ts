@@ -68,8 +68,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   let stepDown: (() => void) | undefined;
   const subscriptions = new Map<string, Subscription>();
   let sent = new Set<number | undefined>();
-  /** The body (and key) of the message the leader is handing to its connection (see `lead`). */
-  let raw: string | undefined;
+  /** The key of the publish the leader is handing to its connection (see `lead`). */
   let current: number | undefined;
 
   /** Tells every page, this one included. False (and nothing heard) when it could not be sent. */
@@ -117,20 +116,26 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
 
   const relay: MessageHandler = (data, { channel, seq }) => { say(['m', channel, seq, data]); };
 
-  /** The leader sends a publish on its connection, and tells every page how it ended. */
+  /** Tells every page how the leader's publish of `key` ended (unless a newer connection of this page has taken over). */
+  const settled = (key: number | undefined) => {
+    sent.add(key);
+    const mine = runs;
+    return (error?: CometError) => { if (mine == runs) say(['a', key, error && flat(error)]); };
+  };
+
+  /** The leader sends a publish on its connection. */
   const send = (key: number | undefined, channel: string, data: unknown) => {
     // A key is offered again only around a takeover, long before 5,000 more are sent.
     if (sent.size > 5000) sent.clear();
-    sent.add(current = key);
-    const mine = runs;
-    const settled = (error?: Flat) => { if (mine == runs) say(['a', key, error]); };
-    void connection?.publish(channel, data).then(() => { settled(); }, (error: unknown) => { settled(flat(error as CometError)); });
+    const settle = settled(current = key);
+    void connection?.publish(channel, data).then(() => { settle(); }, settle);
   };
 
   /**
    * Elected: the leader's connection continues the group's session, if there is one, from `since`
-   * and from the first id of the last request (`_base`); that request goes again first, each
-   * message with its own body (`raw`) and key. Its batching is the connection's own, telling every
+   * and from the first id of the last request (`_base`); that request goes again first (`_replay`),
+   * each message with its own body, and its type as far as the session's end goes (a new session
+   * drops an old (un)subscribe, §8.1, and sends a publish again). Its batching is the connection's own, telling every
    * page each request before it is sent, with the keys of its publishes, in the order they were
    * made. Then the pages offer their publishes again.
    */
@@ -147,12 +152,17 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     const keyOf = new WeakMap<OutboxItem, number | undefined>();
     connection = inner(endpoint, {
       ...options,
-      _resume: last && { ...last[0], seq: since, _base: last[1] },
+      _resume: last && {
+        ...last[0], seq: since, _base: last[1], _replay: last[2].map(([json, key]) => {
+          const item: OutboxItem = { type: key === undefined ? 'subscribe' : 'publish', body: json, settle: settled(key) };
+          keyOf.set(item, key);
+          return item;
+        }),
+      },
       batching: {
         body(type, channel, data) {
-          const json = raw ?? body(type, channel, data);
           if (type == 'publish') keys.push(current);
-          return json;
+          return body(type, channel, data);
         },
         batch(items, base, limits, solo) {
           // Publishes reach the batcher in the order they were made (a new session puts only
@@ -169,8 +179,6 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         if (mine == runs) say(['e', type, type == 'error' ? flat(payload as CometError) : payload]);
       },
     });
-    for ([raw, current] of last?.[2] ?? []) send(current, '', 0);
-    raw = undefined;
     sync();
     // What this page knows, to a page that joined while none led; then the pages offer their publishes.
     hello();

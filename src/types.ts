@@ -4,7 +4,7 @@ import type { CometError, CometErrorType } from './errors.ts';
 import type { Emitter } from './emitter.ts';
 import type { NegotiatorFactory, TransportReason } from './negotiator.ts';
 import type { Lifecycle } from './lifecycle.ts';
-import type { Batching } from './outbox.ts';
+import type { Batching, OutboxItem } from './outbox.ts';
 import type { Platform } from './platform.ts';
 import type { Handshake } from './protocol.ts';
 import type { Transport, TransportName } from '../transports/types.ts';
@@ -152,9 +152,10 @@ export interface ConnectionOptions extends CometClientCoreOptions {
 
 /**
  * @internal A session to continue: its handshake answer with `seq` set to the `since` to resume
- * from, and `_base`, the first upstream message id to use (the server's acknowledged id + 1).
+ * from, `_base`, the first upstream message id to use, and `_replay`, the messages to send first
+ * from that id (the last request of the tab that ran the session before, crosstab.ts).
  */
-export type Resume = Handshake & { _base?: number | undefined };
+export type Resume = Handshake & { _base?: number | undefined; _replay?: OutboxItem[] | undefined };
 
 /** What a subscriber gets with each message's data. */
 export interface MessageInfo {

@@ -145,9 +145,9 @@ describe('cross-tab sharing', () => {
     // The next messages of the session follow the server's acknowledged id.
     await Promise.all([follower.client.publish('room/42', 'next'), world.settle()]);
     assert.deepEqual(world.sent(), ['1 subscribe room/42', '2 publish room/42', '3 subscribe room/42', '4 publish room/42']);
-    // The old request went again, first and with its id, on the new leader's own connection (its upstream route).
+    // The old request went again, first, as it was and with its id, on the new leader's own connection (its upstream route).
     const [again] = world.leader().page.io.requests.filter((request) => request.kind === 'send');
-    assert.deepEqual(again?.messages.map((message) => `${message.id} ${message.type}`), ['2 publish', '3 subscribe']);
+    assert.deepEqual(again?.messages.map((message) => `${message.id} ${message.type}`), ['2 publish']);
   });
 
   it('leader loss before its publishes were sent: the new leader sends them, once each, in order', async () => {
@@ -251,6 +251,34 @@ describe('cross-tab sharing', () => {
     resumed.deliver(frames.open(), frames.msg(1));
     await world.settle();
     for (const each of survivors) assert.deepEqual(each.received, [1, 1]);
+  });
+
+  it('leader loss when the session is gone, its last request an unsubscribe a page has taken back: the new session keeps the channel', async () => {
+    const world = await pages(3);
+    const old = world.leader();
+    const [first, second] = world.opened.filter((each) => each !== old);
+    const subscription = first!.client.subscribe('room/7', () => undefined);
+    await world.settle();
+    // The leader's last request is the unsubscribe; the page that wants the channel again waits behind it.
+    world.upstream.holdAnswers = true;
+    subscription.unsubscribe();
+    await world.settle();
+    const received: number[] = [];
+    second!.client.subscribe('room/7', (_data, { seq }) => received.push(seq));
+    await world.settle();
+    world.upstream.holdAnswers = false;
+    world.upstream.gone.add(SESSION);
+    world.upstream.session = 'session-two-0123456789abcdef';
+    world.crash(old.page);
+    await world.settle();
+    world.leader().page.platform.advance(5000);
+    await world.settle();
+    // The old session's unsubscribe is not sent again on the new one, where it would undo the fresh subscribe.
+    const room7 = world.upstream.applied.filter((message) => message.session === 'session-two-0123456789abcdef' && message.channel === 'room/7');
+    assert.deepEqual(room7.map((message) => message.type), ['subscribe']);
+    world.stream().deliver(frames.open(), frames.msg(1, 'room/7'));
+    await world.settle();
+    assert.deepEqual(received, [1]);
   });
 
   it('a page that joins later learns the state and transport, and can take over the same session from the last seq', async () => {
