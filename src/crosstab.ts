@@ -30,6 +30,9 @@ import { alone, flat, type Batch, type Flat, type Message, type TabPlatform } fr
 
 export type { TabPlatform } from './crosstab/messages.ts';
 
+/** A page's own publish until it is settled: its channel, its data, and how to settle it. */
+type Publish = [channel: string, data: unknown, settle: (error?: CometError) => void];
+
 export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endpoint, options, events) => {
   const { platform, logger } = options;
   const { navigator, BroadcastChannel: Channel, location } = platform as TabPlatform;
@@ -60,7 +63,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
   /** Each page's channels, this one's included: the leader has their union subscribed. */
   const tabs = new Map<number, string[]>();
   /** This page's publishes not yet settled, by key. */
-  const mine = new Map<number | undefined, [channel: string, data: unknown, settle: (error?: CometError) => void]>();
+  const mine = new Map<number | undefined, Publish>();
   // The leader's: its connection (set while this page leads), which of them it is (an old one's
   // events are dropped), the server subscriptions, the keys it has sent.
   let connection: Connection | undefined;
@@ -82,6 +85,17 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     }
     hear(message);
     return true;
+  };
+  /**
+   * Offers this page's publish of `key` to the leader (to every page: whoever leads sends it). Data
+   * that does not clone is refused like data the server cannot take.
+   */
+  const offer = (key: number | undefined, [name, data, settle]: Publish) => {
+    if (!say(['p', key, name, data])) settle(ended ? closedError() : new CometError('publish-refused', 'bad-data', { code: 'bad-data' }));
+  };
+  /** This page's publishes not yet settled, to a new leader, or to the leader once this page has joined. */
+  const offerAll = () => {
+    for (const [key, publish] of mine) offer(key, publish);
   };
   /** This page's channels; the leader adds what a page needs to take over one day. */
   const hello = () => {
@@ -239,7 +253,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     } else if (kind == 'a') {
       mine.get(a)?.[2](b && new CometError(...b));
     } else if (kind == 'l') {
-      for (const [key, [name, data]] of mine) say(['p', key, name, data]);
+      offerAll();
     } else if (kind == 'm') {
       // §5.1: a seq at or below the highest seen is a duplicate (a new leader resumes from its own).
       if (b > since) {
@@ -281,7 +295,9 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     if (!ended) {
       channel = new Channel(name);
       channel.onmessage = ({ data }: MessageEvent<Message>) => { if (!ended) hear(data); };
+      // What this page subscribed and published before it could speak.
       hello();
+      offerAll();
       // A lock lost while held (the page is going: WebKit rejects as it navigates a frame away,
       // and the old page's timers may still run): this page leaves, so it never competes with the next leader.
       queue();
@@ -315,8 +331,9 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         if (error) reject(error);
         else resolve();
       };
-      mine.set(key, [name, data, settle]);
-      if (!say(['p', key, name, data])) settle(ended ? closedError() : new CometError('publish-refused', 'bad-data', { code: 'bad-data' }));
+      const publish: Publish = [name, data, settle];
+      mine.set(key, publish);
+      offer(key, publish);
     }),
     close,
   };

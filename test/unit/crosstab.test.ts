@@ -108,6 +108,21 @@ describe('cross-tab sharing', () => {
     await assert.rejects(refused, (error: CometError) => error.type === 'publish-refused' && error.code === 'bad-data');
   });
 
+  it('a page that publishes as it starts, while another page leads, has it applied once and resolved (or refused when it does not clone)', async () => {
+    const world = await pages(2);
+    const late = world.page().client();
+    let settled: string | undefined;
+    late.publish('room/42', 'early').then(() => { settled = 'resolved'; }, (error: unknown) => { settled = String(error); });
+    await world.settle();
+    assert.equal(late.leader, false);
+    assert.deepEqual(world.upstream.publishes(), ['early']);
+    assert.equal(settled, 'resolved');
+    // Data that does not clone, published as a page starts, is refused once the page can speak.
+    const refused = world.page().client().publish('room/42', () => 'a function does not clone');
+    await Promise.all([assert.rejects(refused, (error: CometError) => error.type === 'publish-refused' && error.code === 'bad-data'), world.settle()]);
+    assert.deepEqual(world.upstream.publishes(), ['early']);
+  });
+
   it('leader loss: the next page continues the same session from the last seq; nothing lost or doubled in any page', async () => {
     const world = await pages(5);
     const old = world.leader();
