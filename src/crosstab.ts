@@ -158,7 +158,6 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
     synced = true;
     sent = new Set();
     logger('cross-tab leader', tab);
-    events.emit('leader', { leader: true });
     for (const page of tabs.keys()) watch(page);
     const mine = ++runs;
     const { body, batch } = options.batching ?? oneByOne;
@@ -193,6 +192,8 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
         if (mine == runs) say(['e', type, type == 'error' ? flat(payload as CometError) : payload]);
       },
     });
+    // Once `leader` reads true: a listener may ask.
+    events.emit('leader', { leader: true });
     sync();
     // What this page knows, to a page that joined while none led; then the pages offer their publishes.
     hello();

@@ -51,12 +51,15 @@ describe('cross-tab sharing', () => {
     assert.deepEqual(world.opened.map((each) => each.client.transport), Array(5).fill('eventsource'));
   });
 
-  it("the leader says so with a 'leader' event; the followers hear none", async () => {
+  it("the leader says so with a 'leader' event, and client.leader agrees in the listener; the followers hear none", async () => {
     const world = origin();
     const heard: string[] = [];
-    for (const name of ['first', 'second']) world.page().client().on('leader', ({ leader }) => heard.push(`${name} ${leader}`));
+    for (const name of ['first', 'second']) {
+      const client = world.page().client();
+      client.on('leader', ({ leader }) => heard.push(`${name} ${leader} ${client.leader}`));
+    }
     await world.settle();
-    assert.deepEqual(heard, ['first true']);
+    assert.deepEqual(heard, ['first true true']);
   });
 
   it('every message reaches every page once, in order', async () => {
