@@ -9,6 +9,8 @@
 // runner drives one page per engine and WebKit's driver has no second window for it; frames of one
 // origin share Web Locks and BroadcastChannel exactly as tabs do (both are scoped to the origin and
 // the storage partition, and same-origin frames of a first-party page are in the tabs' partition).
+// A leader about to be frozen hands the lead over on the Page Lifecycle `freeze` event, which the
+// test dispatches itself (see that test).
 import { expect } from 'chai';
 import { fixtureEnv, sequenceProblems, waitFor } from './support.ts';
 
@@ -150,6 +152,28 @@ describe('cross-tab sharing (five same-origin iframes, the built UMD bundle)', (
       expect(survivors.filter((frame) => win(frame)!.client!.leader)).to.have.length(1);
     });
   }
+
+  // No driver here can freeze a page (Chromium's DevTools call leaves a visible page alone, and
+  // Firefox and WebKit have no freeze), so the Page Lifecycle events are dispatched by hand: the
+  // handover runs on the engine's own Web Locks and BroadcastChannel, though the page keeps running.
+  it('a leading page about to be frozen (freeze dispatched) hands the lead over mid-stream; resumed, it follows; nothing lost or doubled', async function (this: Mocha) {
+    this.timeout(60000);
+    const { room, channel, pages } = await openRoom(3);
+    await fetch(`/__fixture/xtab/stream?room=${room}&channel=${channel}&count=500&everyMs=3`);
+    await waitFor(() => pages.every((frame) => (state(frame)?.indexes.length ?? 0) >= 100), 'the stream under way in every page');
+    const leader = pages.find((frame) => win(frame)?.client?.leader)!;
+    win(leader)!.document.dispatchEvent(new Event('freeze'));
+    await waitFor(() => pages.some((frame) => frame !== leader && win(frame)!.client!.leader), 'a new leader');
+    expect(win(leader)!.client!.leader, 'the frozen page leads no more').to.equal(false);
+    win(leader)!.document.dispatchEvent(new Event('resume'));
+    await waitFor(() => pages.every((frame) => state(frame)!.indexes.length >= 500), '500 messages in every page', 30000);
+    for (const frame of pages) expect(sequenceProblems(state(frame)!.indexes, 500)).to.deep.equal([]);
+    expect(pages.filter((frame) => win(frame)!.client!.leader), 'one leader').to.have.length(1);
+    expect(win(leader)!.client!.leader, 'resumed, the old leader follows').to.equal(false);
+    const counted = await stats(room);
+    expect(counted.handshakes, 'the same session continued: one handshake').to.equal(1);
+    expect(counted.downstreamMax, 'downstream requests open at once').to.be.at.most(2);
+  });
 
   it('shareAcrossTabs: false: each page has its own connection and leads it', async () => {
     const room = `${run}-${++rooms}`;
