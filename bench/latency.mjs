@@ -8,7 +8,7 @@ import { summarize, fmt, table, compare } from './stats.mjs';
 
 /** What it would take to win, per kind of transport. */
 const REMEDY = {
-  'xhr-stream': 'Every XHR stream here, SockJS\'s included, sits near 20 ms at p50: Chromium hands a streaming XHR\'s body to script on its progress timer rather than per network chunk, which the table shows as the same delay for cometkit xhr-streaming, multipart and sockjs xhr-streaming. To be near the floor: read the body through fetch() and a ReadableStream reader where the engine streams it (all three engines do, per BROWSERS.md), keeping XHR as the fallback; that is a change in transports/, which others own.',
+  'xhr-stream': 'Every XHR stream here, SockJS\'s included, sits near 20 ms at p50: Chromium hands a streaming XHR\'s body to script on its progress timer rather than per network chunk, which the table shows as the same delay for cometkit xhr-streaming, multipart and sockjs xhr-streaming. To be near the floor: read the body through fetch() and a ReadableStream reader where the engine streams it (all three engines do, docs/ENGINES.md), keeping XHR as the fallback; that is a change in transports/, which others own.',
   sse: 'Both run on the browser\'s EventSource; the difference is the client\'s own work per message (JSON parse, seq check, dispatch).',
   iframe: 'Both are forever frames run by the browser\'s HTML parser; the difference is the per-script dispatch.',
   'long-poll': 'A long poll costs a new request per answer; the difference is per-request work (URL building, fetch vs XHR) and the server\'s answer time.',

@@ -1,6 +1,6 @@
 // multipart/x-mixed-replace (PROTOCOL.md §5.3 `multipart`): one long GET, each part's body a JSON
 // array of values, read at every readyState 3. WebKit cannot expose this type's streamed body
-// (BROWSERS.md: the XHR ends with status 0), so there the exchange fails like a network error and
+// (docs/ENGINES.md: the XHR ends with status 0), so there the exchange fails like a network error and
 // the negotiator, which probes rather than sniffs the user agent, moves on.
 import { multipartReader } from '../src/framing/multipart.ts';
 import { streamingXhr } from './shared.ts';

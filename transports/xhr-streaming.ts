@@ -1,6 +1,6 @@
 // XHR streaming (PROTOCOL.md §5.3 `xhr`): one long GET whose body is newline-delimited JSON,
 // read at every readyState 3 from where the last read stopped. The server's 2048-byte prelude and
-// its non-text/plain type with nosniff make Chromium hand bytes over at once (BROWSERS.md).
+// its non-text/plain type with nosniff make Chromium hand bytes over at once (docs/ENGINES.md).
 import { streamingXhr } from './shared.ts';
 import { undecodable } from '../src/framing/lines.ts';
 

@@ -1,7 +1,7 @@
-// Opens one page in each engine the way Debian's builds can be driven here (BROWSERS.md in the
-// shared notes; test/browser/engines.mjs does the same for the test runner): Chromium and
-// Firefox ESR through Playwright, WebKitGTK through WebKitWebDriver on an Xvfb display this
-// module starts and stops itself. Used by `npm run compat`, the demo screenshots and the
+// Opens one page in each engine the way Debian's builds can be driven here (as
+// test/browser/engines.mjs does for the test runner): Chromium and Firefox ESR through
+// Playwright, WebKitGTK through WebKitWebDriver on an Xvfb display this module starts and stops
+// itself. Used by `npm run compat`, the demo screenshots and the
 // package test.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -43,7 +43,7 @@ describe('CometClient', () => {
   before(async () => { env = await fixtureEnv(); });
 
   for (const name of ALL) {
-    // Measured, not assumed: WebKit cannot read a multipart body (BROWSERS.md), so forcing
+    // Measured, not assumed: WebKit cannot read a multipart body (docs/ENGINES.md), so forcing
     // multipart alone there must fail with a typed error rather than hang or pretend.
     if (name === 'multipart' && isWebKit) {
       it('multipart forced alone reports a typed error in WebKit', async () => {

@@ -1,5 +1,6 @@
-// The three engines, each driven the way that works with Debian's builds (see BROWSERS.md in the
-// shared notes): Chromium and Firefox ESR through Playwright, WebKitGTK through WebKitWebDriver.
+// The three engines, each driven the way that works with Debian's builds (the launch options
+// below are the recipe; docs/ENGINES.md says what the engines do): Chromium and Firefox ESR
+// through Playwright, WebKitGTK through WebKitWebDriver.
 import { spawn } from 'node:child_process';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { webdriverLauncher } from '@web/test-runner-webdriver';

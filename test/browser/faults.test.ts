@@ -108,7 +108,7 @@ describe(`CometClient through a fault proxy (${engine})`, () => {
 
   const transports = ALL.filter((name) => !(isWebKit && name === 'multipart'));
 
-  // WebKit cannot read a multipart body at all (BROWSERS.md): client.test.ts checks that forcing
+  // WebKit cannot read a multipart body at all (docs/ENGINES.md): client.test.ts checks that forcing
   // it there ends in a typed error; there is no fault run to make.
 
   describe('chaos: every connection cut at a random moment', () => {

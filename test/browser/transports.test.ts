@@ -1,6 +1,6 @@
 // Each transport on its own, raw, against the reference server in each engine: the frames arrive
 // decoded and in order, from the page's own origin and from another one. The one expected failure
-// is measured, not assumed: WebKit cannot read a multipart/x-mixed-replace body (BROWSERS.md).
+// is measured, not assumed: WebKit cannot read a multipart/x-mixed-replace body (docs/ENGINES.md).
 import { expect } from 'chai';
 import { eventsource } from '../../transports/eventsource.ts';
 import { xhrStreaming } from '../../transports/xhr-streaming.ts';

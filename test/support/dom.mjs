@@ -1,4 +1,4 @@
-// jsdom pages for the transport unit tests (BROWSERS.md, "jsdom and msw"): jsdom's XHR has its own
+// jsdom pages for the transport unit tests (docs/ENGINES.md, "jsdom, for the unit tests"): jsdom's XHR has its own
 // network stack, so msw answers it through a jsdom request interceptor; script and iframe
 // transports run against real HTTP servers on loopback instead.
 import { createServer } from 'node:http';

@@ -6,7 +6,7 @@ import type { TransportRequest } from '../../transports/types.ts';
 import { scriptedPage, serve, type LocalServer, type Page, type PageWindow } from '../support/dom.mjs';
 import { recorder, settle, until } from '../support/recorder.ts';
 
-// jsdom runs a frame's scripts only once its document is complete (BROWSERS.md), so these tests
+// jsdom runs a frame's scripts only once its document is complete (docs/ENGINES.md), so these tests
 // check what the frame delivers and how it ends; progressive delivery is for the browser suites.
 const batches = [[{ type: 'open', seq: 0, heartbeatMs: 15000 }], [{ type: 'msg', seq: 1, channel: 'news', data: 'ü' }, { type: 'hb' }]];
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));

@@ -96,7 +96,7 @@ describe('multipart transport', () => {
     assert.deepEqual(record.values(), [1]);
   });
 
-  // WebKit ends the XHR with status 0 instead of exposing this type's body (BROWSERS.md).
+  // WebKit ends the XHR with status 0 instead of exposing this type's body (docs/ENGINES.md).
   it('fails as network when the engine cannot read the body, so the negotiator moves on', async () => {
     const platform = platformFor([http.get('http://app.test/comet/multipart', () => HttpResponse.error())]);
     const record = recorder();
