@@ -71,7 +71,7 @@ export const refuse = (item: OutboxItem | undefined, code: string, status?: numb
  * @param send sends a JSON array of messages (only while `limits()` gives limits); returns its abort
  * @param limits the session's limits; `undefined` while there is no session to send on
  * @param retryDelayMs the wait before retry `attempt`, at least `floorMs` (the server's `retryMs` of a 429)
- * @param expired the answer says the session is gone: re-handshake, then `renew`
+ * @param expired the answer says the session is gone, or its `ack` went back: re-handshake, then `renew`
  * @param report a send failed and will be retried
  * @param batching how requests are formed
  */
@@ -132,6 +132,9 @@ export function createOutbox(
     const answered = failure ? undefined : check(value);
     if (answered?.type == 'ack') {
       const { ack, errors = [] } = answered;
+      // Below what it acknowledged before: the server lost this session's state (§6.3 has `ack`
+      // only grow). Treated as the session's end, so the messages are renumbered in a new one.
+      if (ack < base - 1) return expired();
       attempt = 0;
       // Every message at or below `ack` is done, refused or not (§6.2); the rest go again from
       // ack + 1 (a hole, §6.3).

@@ -201,6 +201,30 @@ describe('connection', () => {
     assert.equal(sse.last().since, 0, 'a new session starts from its own seq');
   });
 
+  it('a send answered with an ack lower than the one before (a server that lost state) re-handshakes and emits gap, with no tight loop', async () => {
+    const platform = fakePlatform();
+    const sse = fakeTransport(platform, 'eventsource');
+    let acks = [1, 0];
+    // Answers at most 10 sends, so that a client looping on the lost session fails this test instead of hanging it.
+    let answered = 0;
+    const world = harness({ platform, transports: [sse], respond: { send: () => (answered++ < 10 ? { ok: true, value: { type: 'ack', ack: acks.shift() ?? 0 } } : undefined) } });
+    platform.flush();
+    sse.last().deliver(frames.open());
+    const first = world.client.publish('room/42', 'first');
+    platform.flush();
+    await first;
+    const second = world.client.publish('room/42', 'second');
+    platform.flush();
+    assert.deepEqual(world.of('gap'), [{ reason: 'unknown-session' }]);
+    assert.equal(world.client.state, 'reconnecting');
+    assert.equal(world.sends().length, 2, 'nothing sent again on the lost session');
+    acks = [1];
+    platform.advance(2000);
+    assert.equal(world.handshakes().length, 2);
+    await second;
+    assert.deepEqual(world.sends().map((request) => request.messages.map((message) => `${message.id} ${String(message.data)}`)), [['1 first'], ['2 second'], ['1 second']]);
+  });
+
   it('honours close with backoff, never sooner than its retryMs', () => {
     const { platform, sse, world } = streamingAndPolling();
     platform.flush();

@@ -137,6 +137,24 @@ describe('outbox (batchMessages, as CometClient sends)', () => {
     assert.deepEqual(box.ids(1), [2, 3]);
   });
 
+  it('an ack lower than one already received (a server that lost the session) is a lost session: nothing is sent again until a new one', () => {
+    const box = world();
+    box.publish('a');
+    box.publish('b');
+    box.platform.flush();
+    box.ack(0, 2);
+    box.publish('c');
+    box.platform.flush();
+    assert.deepEqual(box.ids(1), [3]);
+    box.ack(1, 0);
+    box.platform.advance(60000);
+    assert.equal(box.expirations(), 1);
+    assert.equal(box.sent.length, 2, 'no request after the backward ack');
+    assert.deepEqual(box.outcomes, ['publish room/42 "a": ok', 'publish room/42 "b": ok'], 'the pending publish waits for the new session');
+    box.outbox.renew([]);
+    assert.deepEqual(box.ids(2), [1], 'renumbered from 1 in the new session');
+  });
+
   it('rejects everything pending with a closed error when closed', () => {
     const box = world();
     box.publish('a');
