@@ -14,7 +14,7 @@ import { jsonp } from '../transports/jsonp.ts';
 import { longPolling } from '../transports/long-polling.ts';
 import { multipart } from '../transports/multipart.ts';
 import { xhrStreaming } from '../transports/xhr-streaming.ts';
-import type { Transport, TransportName } from '../transports/types.ts';
+import type { Transport, TransportName } from '../transports/contract.ts';
 
 const builtIn: readonly Transport[] = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
 /** The page pool over the cross-tab share: one connection per endpoint per browser. */

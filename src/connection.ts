@@ -14,10 +14,8 @@ import { createOutbox, oneByOne, type OutboxItem } from './outbox.ts';
 import { check, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
 import type { CometState, ConnectionFactory, MessageHandler, Resume, StateReason } from './types.ts';
 import { createWatchdog } from './watchdog.ts';
-import { fetchJson, type OneShotDone } from '../transports/request.ts';
-import type { ScriptRoute, Upstream } from '../transports/script.ts';
-import { fail } from '../transports/shared.ts';
-import type { Transport, TransportExchange, TransportFailure } from '../transports/types.ts';
+import { fail, type OneShotDone, type ScriptRoute, type Transport, type TransportExchange, type TransportFailure, type Upstream } from '../transports/contract.ts';
+import { fetchJson } from '../transports/request.ts';
 
 export type * from './types.ts';
 
@@ -67,7 +65,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     fetchJson(platform, { url, body: messages && `{"messages":${messages}}`, withCredentials, headers, timeoutMs: sendTimeoutMs }, done);
   /** A script transport (jsonp, iframe) brings the route that goes by script where fetch cannot. */
   const upstream: Partial<ScriptRoute> & Pick<ScriptRoute, 'send'> =
-    transports.find((transport) => transport.script)?.script?.(platform, endpoint, transports, direct, log, sendTimeoutMs) ?? { send: direct };
+    transports.find((transport) => transport.script)?.script?.({ platform, endpoint, transports, direct, log, timeoutMs: sendTimeoutMs }) ?? { send: direct };
 
   /** A one-shot request (the handshake, or a send). One that cannot even start fails like any other. */
   function oneShot(url: string, done: OneShotDone, messages?: string) {

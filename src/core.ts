@@ -6,7 +6,7 @@ import { createConnection, type Client, type CometEvents, type CometState, type 
 import { createEmitter } from './emitter.ts';
 import { listenerError } from './errors.ts';
 import type { CometClientCoreOptions } from './types.ts';
-import type { TransportName } from '../transports/types.ts';
+import type { TransportName } from '../transports/contract.ts';
 
 export type { CometClientCoreOptions, CometEvents, MessageHandler, MessageInfo, Subscription } from './types.ts';
 

@@ -1,5 +1,5 @@
 // Typed errors, and the one table that decides which failures the client retries and which end it.
-import type { TransportName } from '../transports/types.ts';
+import type { TransportName } from '../transports/contract.ts';
 
 export type CometErrorType =
   | 'network' | 'http-status' | 'content-type' | 'malformed' | 'unsupported' | 'timeout' | 'protocol'

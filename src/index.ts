@@ -12,7 +12,7 @@ export { acrossTabs, type TabPlatform } from './crosstab.ts';
 export { oneByOne, type Batching, type OutboxItem, type OutboxLimits } from './outbox.ts';
 export { batchMessages } from './batching.ts';
 export { pageLifecycle, type Lifecycle } from './lifecycle.ts';
-export type { Transport, TransportName, TransportFailure } from '../transports/types.ts';
+export type { Transport, TransportName, TransportFailure } from '../transports/contract.ts';
 export { eventsource } from '../transports/eventsource.ts';
 export { xhrStreaming } from '../transports/xhr-streaming.ts';
 export { multipart } from '../transports/multipart.ts';

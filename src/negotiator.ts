@@ -7,7 +7,7 @@
 // of the current request, never beside it. The connection drives it; this module does no I/O.
 import type { CometErrorType } from './errors.ts';
 import type { Platform } from './platform.ts';
-import type { Transport, TransportName } from '../transports/types.ts';
+import type { Transport, TransportName } from '../transports/contract.ts';
 
 /** Why the transport was chosen or changed. */
 export type TransportReason =

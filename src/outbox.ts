@@ -6,9 +6,7 @@
 import { CometError, isRefusal } from './errors.ts';
 import { check, type UpstreamMessage } from './protocol.ts';
 import type { Platform, TimerHandle } from './platform.ts';
-import type { OneShotDone } from '../transports/request.ts';
-import { fail } from '../transports/shared.ts';
-import type { TransportFailure } from '../transports/types.ts';
+import { fail, type OneShotDone, type TransportFailure } from '../transports/contract.ts';
 
 export interface OutboxItem {
   readonly type: UpstreamMessage['type'];

@@ -7,7 +7,7 @@ import type { Lifecycle } from './lifecycle.ts';
 import type { Batching, OutboxItem } from './outbox.ts';
 import type { Platform } from './platform.ts';
 import type { Handshake } from './protocol.ts';
-import type { Transport, TransportName } from '../transports/types.ts';
+import type { Transport, TransportName } from '../transports/contract.ts';
 
 export type CometState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 

@@ -1,9 +1,9 @@
 // Server-Sent Events through the browser's EventSource. The browser parses the stream; we take
 // each event's data as one JSON value. EventSource's own reconnect is switched off by closing it
 // on the first error: the client decides when and where to resume (with `since`).
-import type { Transport, TransportFailure } from './types.ts';
+import { fail, type Transport, type TransportFailure } from './contract.ts';
 import type { Platform } from '../src/platform.ts';
-import { fail, malformed } from './shared.ts';
+import { malformed } from './shared.ts';
 
 export const eventsource: Transport = {
   name: 'eventsource',

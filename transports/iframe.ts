@@ -3,7 +3,7 @@
 // by a direct call to our global when page and endpoint share an origin, by postMessage otherwise.
 // Where ActiveXObject('htmlfile') works (old IE) the iframe lives in an htmlfile document, which
 // keeps the page from showing a busy cursor for as long as the frame loads.
-import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportRequest } from './types.ts';
+import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportRequest } from './contract.ts';
 import type { Platform } from '../src/platform.ts';
 import { callbackName, malformed, setGlobal, withParams } from './shared.ts';
 import { byScript } from './script.ts';

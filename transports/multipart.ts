@@ -2,7 +2,7 @@
 // array of values, read at every readyState 3. WebKit cannot expose this type's streamed body
 // (docs/ENGINES.md: the XHR ends with status 0), so there the exchange fails like a network error and
 // the negotiator, which probes rather than sniffs the user agent, moves on.
-import { multipartReader } from '../src/framing/multipart.ts';
+import { multipartReader } from './framing/multipart.ts';
 import { streamingXhr } from './shared.ts';
 
 export const multipart = /*#__PURE__*/ streamingXhr('multipart', 'multipart', (contentType) => {

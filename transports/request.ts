@@ -2,19 +2,9 @@
 // layer uses them for the handshake and upstream sends; long-polling is built on them. Every engine
 // that runs the ES2020 bundle has fetch and AbortController. The script-tag equivalent
 // (transports/script.ts) travels only with jsonp and iframe.
-import type { Transport, TransportExchange, TransportFailure, TransportListener, TransportName, TransportRequest } from './types.ts';
+import { fail, type OneShot, type Transport, type TransportExchange, type TransportListener, type TransportName, type TransportRequest } from './contract.ts';
 import type { Platform } from '../src/platform.ts';
-import { fail, malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
-
-/**
- * Receives the answer of a one-shot exchange: its JSON value, or why it failed. A refusal that
- * carries the protocol's JSON error body (`{"type":"error","code":...}`, with `retryMs` for 429
- * and 503) gives its `code` as the failure's `detail` and its `retryMs` as the failure's.
- */
-export type OneShotDone = (failure: TransportFailure | undefined, value?: unknown) => void;
-
-/** Starts a one-shot exchange; returns the function that ends it, after which `done` is not called. */
-export type OneShot<Request> = (platform: Platform, request: Request, done: OneShotDone) => () => void;
+import { malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
 
 export interface FetchRequest extends TransportRequest {
   /** A POST of this body when given, a GET otherwise. */

@@ -2,9 +2,8 @@
 // CORS grant, reaches it by `<script>` only, so its handshake and sends go as JSONP GETs, each URL
 // under 2,000 characters. jsonp and iframe bring it (`Transport.script`); an application without
 // them carries none of this.
-import type { Transport } from './types.ts';
-import type { OneShotDone } from './request.ts';
-import { callbackName, fail, malformed, requestFailed, setGlobal, withParams } from './shared.ts';
+import { fail, type OneShotDone, type ScriptUpstream, type Upstream } from './contract.ts';
+import { callbackName, malformed, requestFailed, setGlobal, withParams } from './shared.ts';
 import type { Platform } from '../src/platform.ts';
 
 /** Browsers and proxies all accept URLs under 2,000 characters (§6.2). */
@@ -56,27 +55,8 @@ export const scriptJson = (platform: Platform, url: string, done: OneShotDone, t
   return abort;
 };
 
-/**
- * How the connection sends its one-shot requests: the handshake (`url` as is) or a send of
- * `messages`, a JSON array. Returns the function that aborts it.
- */
-export type Upstream = (url: string, done: OneShotDone, messages?: string) => () => void;
-
-/** The upstream the connection uses when a script transport brings this module. */
-export interface ScriptRoute {
-  send: Upstream;
-  /** Whether the endpoint is reached by script now, so that only script transports qualify. */
-  readonly scriptOnly: boolean;
-  /** By script, the encoded characters a send's messages may take, so that its URL stays short enough. */
-  room(sendUrl: string): number | undefined;
-}
-
-/** Makes the route over the connection's fetch upstream (`direct`). */
-export type ScriptUpstream = (platform: Platform, endpoint: string, transports: readonly Transport[], direct: Upstream,
-  log: (message: string, detail?: unknown) => void, timeoutMs: number) => ScriptRoute;
-
 /** The script upstream over a given one-shot (tests pass a scripted one). */
-export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => (platform, endpoint, transports, direct, log, timeoutMs) => {
+export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => ({ platform, endpoint, transports, direct, log, timeoutMs }) => {
   // [URL] A serialised origin is lower case already.
   const page = platform.window?.location.origin;
   const origin = /^https?:\/\/[^/?#]+/i.exec(endpoint)?.[0].toLowerCase();

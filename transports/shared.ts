@@ -2,12 +2,9 @@
 // content types, and the XHR plumbing under xhr-streaming and multipart. A transport that needs a
 // platform object it does not have throws a TypeError on using it, which the connection reports as
 // `unsupported`.
-import type { Transport, TransportErrorType, TransportFailure, TransportName } from './types.ts';
+import { fail, type Transport, type TransportFailure, type TransportName } from './contract.ts';
 import type { Platform } from '../src/platform.ts';
-import { lineReader, type LineDecoder } from '../src/framing/lines.ts';
-
-export const fail = <Type extends string = TransportErrorType>(type: Type, detail: string, status?: number, retryMs?: number) =>
-  ({ type, detail, status, retryMs });
+import { lineReader, type LineDecoder } from './framing/lines.ts';
 
 export const requestFailed = () => fail('network', 'failed');
 export const malformed = (detail = 'undecodable') => fail('malformed', detail);

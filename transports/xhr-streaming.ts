@@ -2,7 +2,7 @@
 // read at every readyState 3 from where the last read stopped. The server's 2048-byte prelude and
 // its non-text/plain type with nosniff make Chromium hand bytes over at once (docs/ENGINES.md).
 import { streamingXhr } from './shared.ts';
-import { undecodable } from '../src/framing/lines.ts';
+import { undecodable } from './framing/lines.ts';
 
 export const xhrStreaming = /*#__PURE__*/ streamingXhr('xhr-streaming', 'xhr', (contentType) =>
   /^application\/x-ndjson\s*(;|$)/i.test(contentType)

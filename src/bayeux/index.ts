@@ -9,7 +9,7 @@ import { pageLifecycle } from '../lifecycle.ts';
 import { createNegotiator } from '../negotiator.ts';
 import { pooled } from '../pool.ts';
 import type { Client, CometEvents, CometState, MessageHandler, Subscription } from '../types.ts';
-import type { TransportName } from '../../transports/types.ts';
+import type { TransportName } from '../../transports/contract.ts';
 import { bayeux, type BayeuxOptions } from './session.ts';
 import { bayeuxCallbackPolling, bayeuxEventSource, bayeuxLongPolling, type BayeuxTransport } from './transports.ts';
 

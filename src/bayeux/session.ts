@@ -12,8 +12,7 @@ import { CometError, closedError, isRefusal, isRetried, listenerError, type Come
 import { inOrder } from '../negotiator.ts';
 import type { CometState, ConnectionFactory, ConnectionOptions, MessageHandler, StateReason } from '../types.ts';
 import { createWatchdog } from '../watchdog.ts';
-import { fail } from '../../transports/shared.ts';
-import type { TransportExchange, TransportFailure } from '../../transports/types.ts';
+import { fail, type TransportExchange, type TransportFailure } from '../../transports/contract.ts';
 import { ackExtension, type BayeuxExtension } from './extensions.ts';
 import { CONNECT, DISCONNECT, HANDSHAKE, SUBSCRIBE, UNSUBSCRIBE, channelMatches, isMessage, isUnknownClient, parseError, type Advice, type BayeuxMessage } from './messages.ts';
 import { isBayeuxTransport, type BayeuxTransport } from './transports.ts';

@@ -3,10 +3,10 @@
 // only move messages: a request of a JSON message array answered by one (long-polling as a JSON
 // POST, callback-polling as a `<script>` GET), or Faye's EventSource stream. The meaning of the
 // messages belongs to session.ts.
-import { fetchJson, poll, type OneShot } from '../../transports/request.ts';
+import { fail, type OneShot, type Transport, type TransportExchange, type TransportListener, type TransportRequest } from '../../transports/contract.ts';
+import { fetchJson, poll } from '../../transports/request.ts';
 import { scriptJson } from '../../transports/script.ts';
-import { fail, malformed } from '../../transports/shared.ts';
-import type { Transport, TransportExchange, TransportListener, TransportRequest } from '../../transports/types.ts';
+import { malformed } from '../../transports/shared.ts';
 import type { Platform } from '../platform.ts';
 
 export interface BayeuxRequest extends TransportRequest {

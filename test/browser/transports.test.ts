@@ -9,7 +9,7 @@ import { iframe } from '../../transports/iframe.ts';
 import { longPolling } from '../../transports/long-polling.ts';
 import { jsonp } from '../../transports/jsonp.ts';
 import { browserPlatform } from '../../src/platform.ts';
-import type { Transport, TransportFailure } from '../../transports/types.ts';
+import type { Transport, TransportFailure } from '../../transports/contract.ts';
 import { fixtureEnv, handshake, isWebKit, publish, send, waitFor } from './support.ts';
 
 type Frame = Record<string, unknown>;

@@ -4,9 +4,8 @@
 // stand-in fetch or, for script transports, a stand-in script request. It also counts the
 // requests in flight, so a test can assert the client never holds more than two.
 import type { KeyValueStorage, Platform, TimerHandle } from '../../src/platform.ts';
-import type { OneShotDone } from '../../transports/request.ts';
 import { scriptUpstream } from '../../transports/script.ts';
-import type { Transport, TransportFailure, TransportListener, TransportName } from '../../transports/types.ts';
+import type { OneShotDone, Transport, TransportFailure, TransportListener, TransportName } from '../../transports/contract.ts';
 import { seededRandom } from './seeded-random.mjs';
 import { SyncPromise, syncResponse } from './sync-promise.ts';
 

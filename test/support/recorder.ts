@@ -1,5 +1,5 @@
 // A TransportListener that records what a transport reports, for tests to wait on and assert.
-import type { TransportFailure, TransportListener } from '../../transports/types.ts';
+import type { TransportFailure, TransportListener } from '../../transports/contract.ts';
 
 export interface Recorder {
   readonly listener: TransportListener;

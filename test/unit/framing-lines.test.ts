@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineReader } from '../../src/framing/lines.ts';
+import { lineReader } from '../../transports/framing/lines.ts';
 import { growing, growingBytes, randomCuts, seededRandom } from '../support/random.ts';
 
 const prelude = ' '.repeat(2047) + '\n';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineReader } from '../../src/framing/lines.ts';
-import { multipartReader } from '../../src/framing/multipart.ts';
+import { lineReader } from '../../transports/framing/lines.ts';
+import { multipartReader } from '../../transports/framing/multipart.ts';
 import { growing, growingBytes, randomCuts, seededRandom } from '../support/random.ts';
 
 const boundary = 'cometkit-4f1c9a0b33d2e8a1';

@@ -2,7 +2,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { iframe } from '../../transports/iframe.ts';
 import { browserPlatform, type ActiveXObjectConstructor, type Platform } from '../../src/platform.ts';
-import type { TransportRequest } from '../../transports/types.ts';
+import type { TransportRequest } from '../../transports/contract.ts';
 import { scriptedPage, serve, type LocalServer, type Page, type PageWindow } from '../support/dom.mjs';
 import { recorder, settle, until } from '../support/recorder.ts';
 

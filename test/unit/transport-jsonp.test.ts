@@ -2,7 +2,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { jsonp } from '../../transports/jsonp.ts';
 import { browserPlatform } from '../../src/platform.ts';
-import type { TransportRequest } from '../../transports/types.ts';
+import type { TransportRequest } from '../../transports/contract.ts';
 import { scriptedPage, serve, type LocalServer, type Page } from '../support/dom.mjs';
 import { recorder, settle, until } from '../support/recorder.ts';
 

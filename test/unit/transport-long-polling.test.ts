@@ -4,7 +4,7 @@ import { delay, http, HttpResponse, type RequestHandler } from 'msw';
 import { setupServer } from 'msw/node';
 import { longPolling } from '../../transports/long-polling.ts';
 import type { Platform } from '../../src/platform.ts';
-import type { TransportRequest } from '../../transports/types.ts';
+import type { TransportRequest } from '../../transports/contract.ts';
 import { recorder, settle } from '../support/recorder.ts';
 
 const request: TransportRequest = { url: 'http://app.test/comet/poll?session=S1&since=4', withCredentials: false, headers: {} };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { http, HttpResponse, type RequestHandler } from 'msw';
 import { multipart } from '../../transports/multipart.ts';
 import { browserPlatform, type Platform } from '../../src/platform.ts';
-import type { TransportRequest } from '../../transports/types.ts';
+import type { TransportRequest } from '../../transports/contract.ts';
 import { mockedPage, type Page } from '../support/dom.mjs';
 import { recorder, settle, until } from '../support/recorder.ts';
 import { pushedBody } from '../support/streams.ts';
