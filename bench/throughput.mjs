@@ -40,7 +40,7 @@ async function parserScaling(mebibytes) {
   const dir = await mkdtemp(join(tmpdir(), 'cometkit-bench-'));
   try {
     const result = await build({
-      stdin: { contents: "export { lineReader } from './transports/framing/lines.ts'; export { multipartReader } from './src/framing/multipart.ts';", resolveDir: root.pathname, loader: 'ts' },
+      stdin: { contents: "export { lineReader } from './transports/framing/lines.ts'; export { multipartReader } from './transports/framing/multipart.ts';", resolveDir: root.pathname, loader: 'ts' },
       bundle: true, format: 'esm', write: false, platform: 'neutral',
     });
     const file = join(dir, 'framing.mjs');
