@@ -56,10 +56,10 @@ async function parserScaling(mebibytes) {
       },
     };
     const readers = {
-      'xhr-streaming lines': () => lineReader()[0],
+      'xhr-streaming lines': () => lineReader().read,
       // The multipart reader decodes each part's body (JSON) as the transport runs it.
       'multipart parts': () => {
-        const [lines] = lineReader();
+        const { read: lines } = lineReader();
         const decode = multipartReader(boundary);
         return (text) => lines(text).flatMap((line) => decode(line));
       },

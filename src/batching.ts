@@ -26,6 +26,6 @@ export const batchMessages: Batching = {
       } else if (count) break;
       else refuse(items.shift(), 'too-large');
     }
-    return [json, count];
+    return { json, count };
   },
 };

@@ -182,7 +182,7 @@ export const acrossTabs = (inner: ConnectionFactory): ConnectionFactory => (endp
           // (un)subscribes first), so each takes the oldest key not yet given.
           for (const item of items) if (item.type == 'publish' && !keyOf.has(item)) keyOf.set(item, keys.shift());
           const formed = batch(items, base, limits, solo);
-          if (formed[1]) say(['o', [limits as Resume, base, items.slice(0, formed[1]).map((item) => [item.body, keyOf.get(item)])]]);
+          if (formed.count) say(['o', [limits as Resume, base, items.slice(0, formed.count).map((item) => [item.body, keyOf.get(item)])]]);
           return formed;
         },
       },

@@ -1,29 +1,58 @@
 // Typed errors, and the one table that decides which failures the client retries and which end it.
-import type { TransportName } from '../transports/contract.ts';
-
-export type CometErrorType =
-  | 'network' | 'http-status' | 'content-type' | 'malformed' | 'unsupported' | 'timeout' | 'protocol'
-  | 'handshake-refused' | 'publish-refused' | 'subscribe-refused' | 'closed' | 'listener';
+import type { TransportFailure, TransportName } from '../transports/contract.ts';
 
 /**
  * Whether the client retries after a failure of each type, and why. The reconnect policy's
  * `maxAttempts`/`maxElapsedMs` can still end a retried failure; nothing else decides this.
- * Retried:
- * - network: a cut by a proxy, a firewall, a restart or a lost network: it comes back
- * - http-status: 5xx and 429 pass; a proxy refusing one transport makes the negotiator move on
- * - content-type: a captive portal's or proxy's HTML page: it goes away, or the negotiator moves on
- * - malformed: a truncated chunk is a cut connection; resume from `since` loses nothing
- * - unsupported: the engine cannot run this transport: the negotiator tries the next one
- * - timeout: a silent connection or a late answer is treated as a cut one
- * - protocol: an answer not of the protocol's form, typically an intermediary's: ask again
- * Not retried:
- * - handshake-refused: the application or the server said no (4xx): asking again gets the same answer
- * - publish-refused, subscribe-refused: the server counted it as applied and refused it: sending it
- *   again is refused again
- * - closed: the application closed the client
- * - listener: an application listener threw: reported, delivery goes on
  */
-export const isRetried = (type: CometErrorType): boolean => !/refused|closed|listener/.test(type);
+const retried = {
+  /** A cut by a proxy, a firewall, a restart or a lost network: it comes back. */
+  network: true,
+  /** 5xx and 429 pass; a proxy refusing one transport makes the negotiator move on. */
+  'http-status': true,
+  /** A captive portal's or proxy's HTML page: it goes away, or the negotiator moves on. */
+  'content-type': true,
+  /** A truncated chunk is a cut connection; resume from `since` loses nothing. */
+  malformed: true,
+  /** The engine cannot run this transport: the negotiator tries the next one. */
+  unsupported: true,
+  /** A silent connection or a late answer is treated as a cut one. */
+  timeout: true,
+  /** An answer not of the protocol's form, typically an intermediary's: ask again. */
+  protocol: true,
+  /**
+   * A transport threw instead of reporting a failure (a bug in it, or in the client): the
+   * negotiator moves on without taking it for a limit of the engine; with no candidate left, it
+   * is retried as a cut is, in case the bug depends on the moment.
+   */
+  bug: true,
+  /** The application or the server said no (4xx): asking again gets the same answer. */
+  'handshake-refused': false,
+  /** The server counted it as applied and refused it: sending it again is refused again. */
+  'publish-refused': false,
+  /** As a refused publish. */
+  'subscribe-refused': false,
+  /** The application closed the client. */
+  closed: false,
+  /** An application listener threw: reported, and delivery goes on. */
+  listener: false,
+} as const;
+
+export type CometErrorType = keyof typeof retried;
+
+export const isRetried = (type: CometErrorType): boolean => retried[type];
+
+/** A failure of a transport, a one-shot request or the protocol layer's own checks. */
+export interface Failure extends Omit<TransportFailure, 'type'> {
+  readonly type: CometErrorType;
+  /** What was thrown, for a `bug`. */
+  readonly cause?: unknown;
+  /**
+   * It cut a healthy request: one that served for the server's `retryMs` after it proved itself,
+   * or delivered a message. Coming back at once after it is no tight loop (PROTOCOL.md §8.2).
+   */
+  readonly healthy?: boolean;
+}
 
 export interface CometErrorInit {
   /** The transport in use, `null` for the handshake, upstream sends and errors of no transport. */

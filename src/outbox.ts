@@ -4,7 +4,7 @@
 // applied once and in order. A new session (re-handshake) renumbers what is not acknowledged. By
 // default each request carries one message; `batchMessages` (batching.ts) gathers them into batches.
 import { CometError, isRefusal } from './errors.ts';
-import { check, type UpstreamMessage } from './protocol.ts';
+import { check, type Ack, type UpstreamMessage } from './protocol.ts';
 import type { Platform, TimerHandle } from './platform.ts';
 import { fail, type OneShotDone, type TransportFailure } from '../transports/contract.ts';
 
@@ -23,6 +23,14 @@ export interface OutboxLimits {
   urlRoom?: number | undefined;
 }
 
+/** The messages of one request. */
+export interface Batch {
+  /** The messages, numbered, as the members of a JSON array. */
+  json: string;
+  /** How many of the first items they are (0: nothing to send). */
+  count: number;
+}
+
 /**
  * How the outbox forms its requests (`CometClientCoreOptions.batching`): the default, `oneByOne`,
  * sends one message per request; `batchMessages` (batching.ts) gathers many.
@@ -31,11 +39,10 @@ export interface Batching {
   /** Serialises one message without its `id`; may throw the error its publish rejects with. */
   readonly body: (type: UpstreamMessage['type'], channel: string, data?: unknown) => string;
   /**
-   * The messages of the next request, numbered from `base`, as the members of a JSON array, and
-   * how many of the first items they are (0: nothing to send). Settles, with `refuse`, the first
+   * The messages of the next request, numbered from `base`. Settles, with `refuse`, the first
    * items that no request can carry. `solo`: when not 0, one message only (isolating a refusal).
    */
-  readonly batch: (items: OutboxItem[], base: number, limits: OutboxLimits, solo: number) => [json: string, count: number];
+  readonly batch: (items: OutboxItem[], base: number, limits: OutboxLimits, solo: number) => Batch;
 }
 
 /**
@@ -45,43 +52,58 @@ export interface Batching {
  */
 export const oneByOne: Batching = {
   body: (type, channel, data) => `"type":"${type}","channel":${JSON.stringify(channel)}${type == 'publish' ? ',"data":' + JSON.stringify(data) : ''}`,
-  batch: (items, base) => [`{"id":${base},${items[0]?.body}}`, items.length && 1],
+  batch: (items, base) => ({ json: `{"id":${base},${items[0]?.body}}`, count: Math.min(items.length, 1) }),
 };
 
-/**
- * `push`, `pause` (stops sending, the in-flight request aborted, until `renew`; the messages keep
- * their ids), `renew` (a new session: ids restart at `first`, 1 unless a cross-tab takeover
- * continues a session (crosstab.ts); the given subscriptions go first, queued (un)subscribes are
- * dropped) and `close`. A tuple: the bundle carries no member names.
- */
-export type Outbox = readonly [
-  push: (item: OutboxItem) => void,
-  pause: () => void,
-  renew: (subscriptions: OutboxItem[], first?: number) => void,
-  close: (error: CometError) => void,
-];
+/** The upstream queue of one connection. Its functions use no `this`. */
+export interface Outbox {
+  /** Queues a message; the messages of one task leave together. */
+  push: (item: OutboxItem) => void;
+  /** Stops sending until `renew`: the request in flight is aborted, the messages keep their ids. */
+  pause: () => void;
+  /**
+   * A new session: ids restart at `first` (1, unless a cross-tab takeover continues a session,
+   * crosstab.ts); `subscriptions` go first and stand for every queued (un)subscribe, which is
+   * settled as done.
+   */
+  renew: (subscriptions: OutboxItem[], first?: number) => void;
+  /** Settles every message with `error` (the connection closed). */
+  close: (error: CometError) => void;
+}
+
+/** What the outbox asks of its connection. */
+export interface OutboxHost {
+  /** Sends a JSON array of messages (only while `limits()` gives limits); returns its abort. */
+  send: (messages: string, done: OneShotDone) => () => void;
+  /** The session's limits; `undefined` while there is no session to send on. */
+  limits: () => OutboxLimits | undefined;
+  /** The wait before retry `attempt`, at least `floorMs` (the server's `retryMs` of a 429). */
+  retryDelayMs: (attempt: number, floorMs?: number) => number;
+  /** The answer says the session is gone, or its `ack` went back: re-handshake, then `renew`. */
+  expired: () => void;
+  /** A send failed and will be retried. */
+  report: (error: CometError) => void;
+  /** How requests are formed. */
+  batching: Batching;
+}
 
 export const refuse = (item: OutboxItem | undefined, code: string, status?: number): void => {
   item?.settle(new CometError(item.type == 'publish' ? 'publish-refused' : 'subscribe-refused', code, { code, status }));
 };
 
 /**
- * @param send sends a JSON array of messages (only while `limits()` gives limits); returns its abort
- * @param limits the session's limits; `undefined` while there is no session to send on
- * @param retryDelayMs the wait before retry `attempt`, at least `floorMs` (the server's `retryMs` of a 429)
- * @param expired the answer says the session is gone, or its `ack` went back: re-handshake, then `renew`
- * @param report a send failed and will be retried
- * @param batching how requests are formed
+ * Settles the first `count` items, which an ack covers (§6.2: every id at or below `ack` is done,
+ * refused or not), the first of them numbered `base`.
  */
-export function createOutbox(
-  platform: Platform,
-  send: (messages: string, done: OneShotDone) => () => void,
-  limits: () => OutboxLimits | undefined,
-  retryDelayMs: (attempt: number, floorMs?: number) => number,
-  expired: () => void,
-  report: (error: CometError) => void,
-  { batch }: Batching,
-): Outbox {
+const settleAcknowledged = (done: OutboxItem[], base: number, { errors = [] }: Ack) => {
+  done.forEach((item, index) => {
+    const code = errors.find((error) => error.id == base + index)?.code;
+    if (code === undefined) item.settle();
+    else refuse(item, code);
+  });
+};
+
+export function createOutbox(platform: Platform, host: OutboxHost): Outbox {
   /**
    * The messages not yet settled, in order. Ids are implicit: the first has id `base`, the next
    * base + 1, and so on, so a retry sends the same ids, and a message refused before it was
@@ -111,15 +133,15 @@ export function createOutbox(
   };
 
   function flush() {
-    const session = limits();
-    if (abort || timer !== undefined || !session) return;
-    const [json, count] = batch(items, base, session, solo);
+    const limits = host.limits();
+    if (abort || timer !== undefined || !limits) return;
+    const { json, count } = host.batching.batch(items, base, limits, solo);
     if (!count) return;
     if (solo) solo--;
     inFlight = count;
     // Set before the send starts, so that an answer given at once is recognised.
     const mine = abort = () => { sent(); };
-    const sent = send(`[${json}]`, (failure, value) => {
+    const sent = host.send(`[${json}]`, (failure, value) => {
       if (abort != mine) return;
       abort = undefined;
       answer(failure, value);
@@ -129,42 +151,36 @@ export function createOutbox(
   function answer(failure?: TransportFailure, value?: unknown) {
     const answered = failure ? undefined : check(value);
     if (answered?.type == 'ack') {
-      const { ack, errors = [] } = answered;
       // Below what it acknowledged before: the server lost this session's state (§6.3 has `ack`
       // only grow). Treated as the session's end, so the messages are renumbered in a new one.
-      if (ack < base - 1) return expired();
+      if (answered.ack < base - 1) return host.expired();
       attempt = 0;
-      // Every message at or below `ack` is done, refused or not (§6.2); the rest go again from
-      // ack + 1 (a hole, §6.3).
-      const done = items.splice(0, Math.min(inFlight, ack - base + 1));
-      done.forEach((item, index) => {
-        const code = errors.find((error) => error.id == base + index)?.code;
-        if (code === undefined) item.settle();
-        else refuse(item, code);
-      });
+      // The rest go again from ack + 1 (a hole, §6.3).
+      const done = items.splice(0, Math.min(inFlight, answered.ack - base + 1));
+      settleAcknowledged(done, base, answered);
       base += done.length;
     } else if (answered?.type == 'close') {
-      return expired();
+      return host.expired();
     } else if (failure && isRefusal(failure.status)) {
       // Refused whole, nothing of it applied (§6.2): its ids are free again.
       if (inFlight > 1) solo = inFlight;
       else refuse(items.shift(), failure.detail, failure.status);
     } else {
       const { type, detail, status, retryMs } = failure ?? fail('protocol', 'not an ack');
-      report(new CometError(type, detail, { status }));
-      return wait(retryDelayMs(attempt++, retryMs), flush);
+      host.report(new CometError(type, detail, { status }));
+      return wait(host.retryDelayMs(attempt++, retryMs), flush);
     }
     flush();
   }
 
-  return [
-    (item) => {
+  return {
+    push: (item) => {
       items.push(item);
       // A timer of 0: the publishes of one task travel in one batch.
       if (!abort && timer === undefined) wait(0, flush);
     },
-    stop,
-    (subscriptions, first = 1) => {
+    pause: stop,
+    renew: (subscriptions, first = 1) => {
       stop();
       // The fresh subscriptions stand for every queued (un)subscribe: those are done.
       for (const item of items) if (item.type != 'publish') item.settle();
@@ -173,10 +189,10 @@ export function createOutbox(
       attempt = solo = 0;
       flush();
     },
-    (error) => {
+    close: (error) => {
       stop();
       for (const item of items) item.settle(error);
       items = [];
     },
-  ];
+  };
 }

@@ -8,9 +8,13 @@ import { createConnection, type ClientEvents, type Connection, type ConnectionFa
 import { invoke } from './emitter.ts';
 import { closedError, listenerError, type CometError } from './errors.ts';
 import type { Platform } from './platform.ts';
+import { announce } from './reconnect.ts';
 
 /** A connection, and the events of the clients on it. */
-type Shared = [connection: Connection, clients: Set<ClientEvents>];
+interface Shared {
+  connection: Connection;
+  clients: Set<ClientEvents>;
+}
 
 /**
  * The page pool over connections that `open` makes: `createConnection` for `sharedConnections`,
@@ -24,14 +28,14 @@ export const pooled = (open: ConnectionFactory): ConnectionFactory => {
     const pool = pools.get(platform) ?? new Map<string, Shared>();
     pools.set(platform, pool);
     let shared = pool.get(endpoint);
-    if (!shared || shared[0].state == 'closed') {
+    if (!shared || shared.connection.state == 'closed') {
       const clients = new Set<ClientEvents>();
       // The connection only emits, to every client on it; each client is listened to on its own
       // events, so the connection's `on` and `off` are never used.
       const fanOut = { emit: (type, payload) => { for (const client of [...clients]) client.emit(type, payload); } } as Pick<ClientEvents, 'emit'>;
-      pool.set(endpoint, shared = [open(endpoint, options, fanOut as ClientEvents), clients]);
+      pool.set(endpoint, shared = { connection: open(endpoint, options, fanOut as ClientEvents), clients });
     }
-    const [connection, clients] = shared;
+    const { connection, clients } = shared;
     clients.add(events);
     let left = false;
     /** What leaving undoes: this client's subscriptions, and the rejections of its publishes not yet settled. */
@@ -71,8 +75,8 @@ export const pooled = (open: ConnectionFactory): ConnectionFactory => {
         // The last client closes the connection, without unsubscribing first.
         if (!clients.size) connection.close();
         for (const each of undo) each(closedError());
-        events.emit('statechange', { state: 'closed', reason: 'client-close' });
-        events.emit('close', { reason: 'client-close' });
+        // This client's share is closed, whatever the connection's state.
+        announce(events.emit, 'closed', 'client-close');
       },
     };
   };

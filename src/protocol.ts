@@ -3,6 +3,13 @@
 // not of the documented form into `undefined`, so that the caller reports a typed error instead of
 // crashing on it.
 import { CometError } from './errors.ts';
+import type { Platform } from './platform.ts';
+
+/** §3.1: makes the values of the `t` parameter that keeps caches from answering a request. */
+export function cacheBuster(platform: Platform): () => string {
+  let count = 0;
+  return () => `${platform.Date.now().toString(36)}${count++}`;
+}
 
 /** PROTOCOL.md §8.1: what the client does after a `close` frame. */
 export type Reconnect = 'now' | 'backoff' | 'handshake' | 'none';

@@ -5,11 +5,15 @@
 // late timer re-arms for what is left instead of trusting that its delay has passed.
 import type { Platform, TimerHandle } from './platform.ts';
 
-/**
- * `set(ms, due)`: calls `due` once `ms` have passed from now, replacing what was set before;
- * `check()`: calls what is due if its time has passed (also a page event listener); `stop()`.
- */
-export type Watchdog = readonly [set: (ms: number, due: () => void) => void, check: () => void, stop: () => void];
+/** Its functions use no `this`: `check` is also a page event listener. */
+export interface Watchdog {
+  /** Calls `due` once `ms` have passed from now, replacing what was set before. */
+  set: (ms: number, due: () => void) => void;
+  /** Calls what is due if its time has passed. */
+  check: () => void;
+  /** Forgets what was set. */
+  stop: () => void;
+}
 
 export function createWatchdog(platform: Platform): Watchdog {
   /** 0 when nothing is set. */
@@ -32,16 +36,16 @@ export function createWatchdog(platform: Platform): Watchdog {
     }
   }
 
-  return [
-    (ms, then) => {
+  return {
+    set: (ms, then) => {
       deadline = platform.Date.now() + ms;
       due = then;
       watch(ms);
     },
     check,
-    () => {
+    stop: () => {
       platform.clearTimeout(timer);
       deadline = 0;
     },
-  ];
+  };
 }

@@ -105,7 +105,7 @@ export interface ScriptRoute {
   /** Whether the endpoint is reached by script now, so that only script transports qualify. */
   readonly scriptOnly: boolean;
   /** By script, the encoded characters a send's messages may take, so that its URL stays short enough. */
-  room(sendUrl: string): number | undefined;
+  room: (sendUrl: string) => number | undefined;
 }
 
 export interface ScriptRouteOptions {

@@ -4,10 +4,10 @@
 import { pollingTransport } from './request.ts';
 import { byScript, scriptJson } from './script.ts';
 
-export const jsonp = /*#__PURE__*/ pollingTransport(
-  'jsonp',
-  'jsonp',
-  (platform) => !!platform.document && !!platform.window,
-  (platform, request, done) => scriptJson(platform, request.url, done),
-  byScript,
-);
+export const jsonp = /*#__PURE__*/ pollingTransport({
+  name: 'jsonp',
+  resource: 'jsonp',
+  isSupported: (platform) => !!platform.document && !!platform.window,
+  exchange: scriptJson,
+  script: byScript,
+});

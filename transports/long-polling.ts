@@ -2,4 +2,9 @@
 // server answers within holdMs; the protocol layer's watchdog judges a poll that does not.
 import { fetchJson, pollingTransport } from './request.ts';
 
-export const longPolling = /*#__PURE__*/ pollingTransport('long-polling', 'poll', (platform) => !!platform.fetch, fetchJson);
+export const longPolling = /*#__PURE__*/ pollingTransport({
+  name: 'long-polling',
+  resource: 'poll',
+  isSupported: (platform) => !!platform.fetch,
+  exchange: fetchJson,
+});

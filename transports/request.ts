@@ -2,7 +2,7 @@
 // layer uses them for the handshake and upstream sends; long-polling is built on them. Every engine
 // that runs the ES2020 bundle has fetch and AbortController. The script-tag equivalent
 // (transports/script.ts) travels only with jsonp and iframe.
-import { fail, type OneShot, type Transport, type TransportExchange, type TransportListener, type TransportName, type TransportRequest } from './contract.ts';
+import { fail, type OneShot, type Transport, type TransportExchange, type TransportListener, type TransportRequest } from './contract.ts';
 import type { Platform } from '../src/platform.ts';
 import { malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
 
@@ -50,46 +50,42 @@ export const fetchJson: OneShot<FetchRequest> = (platform, { url, body, withCred
   return stop;
 };
 
+/** What a polling transport is made of (see `pollingTransport`). */
+export interface PollingTransportOptions extends Pick<Transport, 'name' | 'resource' | 'isSupported' | 'script'> {
+  /** One exchange: a one-shot request answered by a JSON array. */
+  exchange: OneShot<TransportRequest>;
+}
+
 /**
  * A polling transport: each exchange is one one-shot request answered by a JSON array. `script`
  * marks a transport that reaches the endpoint by script, and brings the script upstream with it.
  */
-export function pollingTransport(
-  name: TransportName,
-  resource: string,
-  isSupported: (platform: Platform) => boolean,
-  send: OneShot<TransportRequest>,
-  script?: Transport['script'],
-): Transport {
-  return {
-    name,
-    resource,
-    streaming: false,
-    isSupported,
-    script,
-    open: (platform, request, listener) => poll(send, platform, request, listener, (value) => Array.isArray(value) ? value : undefined),
-  };
-}
+export const pollingTransport = ({ exchange, ...transport }: PollingTransportOptions): Transport => ({
+  ...transport,
+  streaming: false,
+  open: polls(exchange, (value) => Array.isArray(value) ? value : undefined),
+});
 
 /**
- * One polling exchange: the one-shot's answer, as `values` reads it (undefined: not of the
- * expected form, a `malformed` failure), delivered, then the end. Both protocols' polls use it.
+ * A polling transport's `open`: one exchange of `exchange`, its answer as `values` reads it
+ * (undefined: not of the expected form, a `malformed` failure) delivered, then the end. Both
+ * protocols' polls use it.
  */
-export function poll<Request>(send: OneShot<Request>, platform: Platform, request: Request, listener: TransportListener,
-  values: (value: unknown) => unknown[] | undefined): TransportExchange {
-  let closed = false;
-  const abort = send(platform, request, (failure, value) => {
-    if (failure) return listener.onEnd(failure);
-    const read = values(value);
-    if (!read) return listener.onEnd(malformed());
-    if (read.length) listener.onValues(read);
-    // A listener may close the exchange on what it just received.
-    if (!closed) listener.onEnd();
-  });
-  return {
-    close() {
-      closed = true;
-      abort();
-    },
+export const polls = <Request>(exchange: OneShot<Request>, values: (value: unknown) => unknown[] | undefined) =>
+  (platform: Platform, request: Request, listener: TransportListener): TransportExchange => {
+    let closed = false;
+    const abort = exchange(platform, request, (failure, value) => {
+      if (failure) return listener.onEnd(failure);
+      const read = values(value);
+      if (!read) return listener.onEnd(malformed());
+      if (read.length) listener.onValues(read);
+      // A listener may close the exchange on what it just received.
+      if (!closed) listener.onEnd();
+    });
+    return {
+      close() {
+        closed = true;
+        abort();
+      },
+    };
   };
-}

@@ -2,7 +2,7 @@
 // CORS grant, reaches it by `<script>` only, so its handshake and sends go as JSONP GETs, each URL
 // under 2,000 characters. jsonp and iframe bring it (`Transport.script`); an application without
 // them carries none of this.
-import { fail, type OneShotDone, type ScriptUpstream, type Upstream } from './contract.ts';
+import { fail, type OneShot, type OneShotDone, type ScriptUpstream, type Upstream } from './contract.ts';
 import { callbackName, malformed, requestFailed, setGlobal, withParams } from './shared.ts';
 import type { Platform } from '../src/platform.ts';
 
@@ -12,19 +12,30 @@ export const MAX_URL_LENGTH = 2000;
 /** What `&callback=NAME` (callbackName in shared.ts) may add to a URL. */
 const CALLBACK_ROOM = 40;
 
+export interface ScriptRequest {
+  readonly url: string;
+  /** Gives up after this long, like a network error; 0: never. @default 0 */
+  readonly timeoutMs?: number | undefined;
+  /**
+   * The query parameters that name the callback (Bayeux's callback-polling names it `jsonp`).
+   * @default (name) => ({ callback: name })
+   */
+  readonly query?: ((name: string) => Record<string, string>) | undefined;
+}
+
 /**
- * One `<script>` answered with JSONP: adds `callback=NAME` to `url` (or the parameters `query`
- * makes of the name: Bayeux's callback-polling names it `jsonp`) and takes the value the script
- * passes to that global. Works across origins without CORS. A script that fails to load (the
- * status cannot be seen) is a `network` failure; one that loads without calling back is
- * `malformed` (for example a JSON error body, which nosniff also keeps from running).
+ * One `<script>` answered with JSONP: adds `callback=NAME` to the URL (or the parameters `query`
+ * makes of the name) and takes the value the script passes to that global. Works across origins
+ * without CORS. A script that fails to load (the status cannot be seen) is a `network` failure;
+ * one that loads without calling back is `malformed` (for example a JSON error body, which
+ * nosniff also keeps from running).
  */
-export const scriptJson = (platform: Platform, url: string, done: OneShotDone, timeoutMs = 0,
-  query = (name: string): Record<string, string> => ({ callback: name })): (() => void) => {
+export const scriptJson: OneShot<ScriptRequest> = (platform, { url, timeoutMs = 0, query = (name) => ({ callback: name }) }, done) => {
   const { document, window } = platform as Required<Platform>;
   const name = callbackName(platform);
   const script = document.createElement('script');
-  let result: [value: unknown] | undefined;
+  /** What the script passed to the callback, once it has. */
+  let result: { value: unknown } | undefined;
   /** `ran`: the script ran or failed, so nothing will call the global any more. */
   const abort = (ran?: boolean) => {
     platform.clearTimeout(timer);
@@ -39,10 +50,10 @@ export const scriptJson = (platform: Platform, url: string, done: OneShotDone, t
     done(failure, value);
   };
   setGlobal(window, name, (value: unknown) => {
-    result = [value];
+    result = { value };
   });
   // [HTML] A classic script runs, then its element fires `load`: the callback has run by then.
-  script.onload = () => { finish(result ? undefined : malformed(), result?.[0]); };
+  script.onload = () => { finish(result ? undefined : malformed(), result?.value); };
   script.onerror = () => { finish(requestFailed()); };
   // [HTML] A script element made by script is async already.
   script.src = withParams(url, query(name));
@@ -74,7 +85,7 @@ export const scriptUpstream = (request: typeof scriptJson): ScriptUpstream => ({
       done(fail('http-status', 'too-large', 414));
       return () => undefined;
     }
-    return request(platform, url, done, timeoutMs);
+    return request(platform, { url, timeoutMs }, done);
   };
   return {
     send(url, done, messages) {

@@ -44,7 +44,7 @@ export const streamingXhr = (name: TransportName, resource: string, decoderFor: 
   isSupported: (platform) => !!platform.XMLHttpRequest,
   open(platform, { url, withCredentials, headers }, listener) {
     const xhr = new (platform as Required<Platform>).XMLHttpRequest();
-    const [read, rest] = lineReader();
+    const lines = lineReader();
     let decode: LineDecoder | undefined;
     const close = () => {
       // Aborting fires readystatechange in some engines: unhook first. Unhooked, nothing more is heard.
@@ -75,8 +75,8 @@ export const streamingXhr = (name: TransportName, resource: string, decoderFor: 
       const values: unknown[] = [];
       let failure: TransportFailure | undefined;
       try {
-        for (const line of read(text)) values.push(...decode(line));
-        if (readyState > 3) decode(rest(text), true);
+        for (const line of lines.read(text)) values.push(...decode(line));
+        if (readyState > 3) decode(lines.rest(text), true);
       } catch {
         failure = malformed();
       }

@@ -4,6 +4,23 @@
 // (CometD's "ack" extension) is one of them, built in.
 import { CONNECT, HANDSHAKE, type BayeuxMessage } from './messages.ts';
 
+/** What a Bayeux connection adds to the client's options. */
+export interface BayeuxOptions {
+  /**
+   * Extensions that see every outgoing message before it is sent and every incoming one before it
+   * is handled, for example one that puts an authentication token in the handshake's `ext`.
+   * @default []
+   */
+  extensions?: readonly BayeuxExtension[];
+  /**
+   * Use the acknowledgement extension when the server offers it (CometD with its
+   * `AcknowledgedMessagesExtension`): messages a cut connection lost are sent again. Turn it off
+   * only to test what happens without it.
+   * @default true
+   */
+  ack?: boolean;
+}
+
 export interface BayeuxExtension {
   /** Called with each message about to be sent (handshake, connects, subscribes, publishes, ...); may change it. */
   outgoing?(message: BayeuxMessage): void;

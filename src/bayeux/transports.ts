@@ -4,7 +4,7 @@
 // POST, callback-polling as a `<script>` GET), or Faye's EventSource stream. The meaning of the
 // messages belongs to session.ts.
 import { fail, type OneShot, type Transport, type TransportExchange, type TransportListener, type TransportRequest } from '../../transports/contract.ts';
-import { fetchJson, poll } from '../../transports/request.ts';
+import { fetchJson, polls } from '../../transports/request.ts';
 import { scriptJson } from '../../transports/script.ts';
 import { malformed } from '../../transports/shared.ts';
 import type { Platform } from '../platform.ts';
@@ -53,34 +53,39 @@ export const postJson: OneShot<BayeuxRequest> = (platform, { url, messages, with
  * `network` failure (its status cannot be seen); one that loads without calling back is `malformed`.
  */
 export const scriptGet: OneShot<BayeuxRequest> = (platform, { url, messages, timeoutMs }, done) =>
-  scriptJson(platform, url, done, timeoutMs, (name) => ({ jsonp: name, message: messages }));
+  scriptJson(platform, { url, timeoutMs, query: (name) => ({ jsonp: name, message: messages }) }, done);
+
+/** What a polling connection type is made of; `resource` is its Bayeux connection type. */
+type PollingOptions = Pick<BayeuxTransport, 'name' | 'resource' | 'isSupported' | 'exchange' | 'room'>;
 
 /** A polling connection type: each `open` is one exchange, its reply array delivered, then the end. */
-function polling(name: 'long-polling' | 'jsonp', connectionType: string, exchange: OneShot<BayeuxRequest>,
-  isSupported: (platform: Platform) => boolean, room?: (url: string) => number): BayeuxTransport {
-  return {
-    name,
-    resource: connectionType,
-    streaming: false,
-    isSupported,
-    exchange,
-    room,
-    // A reply is an array of messages; a single message is read as one.
-    open: (platform, request, listener) => poll(exchange, platform, request, listener, (value) => Array.isArray(value) ? value as unknown[] : [value]),
-  };
-}
+const polling = (transport: PollingOptions): BayeuxTransport => ({
+  ...transport,
+  streaming: false,
+  // A reply is an array of messages; a single message is read as one.
+  open: polls(transport.exchange, (value) => Array.isArray(value) ? value as unknown[] : [value]),
+});
 
 /** Bayeux `long-polling` (CometD, Faye): JSON POSTs; named `long-polling` in cometkit's events. */
-export const bayeuxLongPolling: BayeuxTransport = /*#__PURE__*/ polling('long-polling', 'long-polling', postJson, (platform) => !!platform.fetch);
+export const bayeuxLongPolling: BayeuxTransport = /*#__PURE__*/ polling({
+  name: 'long-polling',
+  resource: 'long-polling',
+  isSupported: (platform) => !!platform.fetch,
+  exchange: postJson,
+});
 
 /**
  * Bayeux `callback-polling` (Faye; CometD's Java server): script GETs, named `jsonp` in cometkit's
  * events. Every message goes this way once it is chosen, split to keep each URL under 2,000 characters.
  */
-export const bayeuxCallbackPolling: BayeuxTransport = /*#__PURE__*/ polling('jsonp', 'callback-polling', scriptGet,
-  (platform) => !!platform.document && !!platform.window,
+export const bayeuxCallbackPolling: BayeuxTransport = /*#__PURE__*/ polling({
+  name: 'jsonp',
+  resource: 'callback-polling',
+  isSupported: (platform) => !!platform.document && !!platform.window,
+  exchange: scriptGet,
   // 60: room for `&message=`, `&jsonp=NAME` and the encoding's slack.
-  (url) => MAX_URL_LENGTH - url.length - 60);
+  room: (url) => MAX_URL_LENGTH - url.length - 60,
+});
 
 /**
  * Faye's `eventsource` connection type: an EventSource at `<endpoint>/<clientId>` carries the

@@ -37,7 +37,43 @@ export interface UpstreamRoute {
   id(): string;
 }
 
-/** Returns `push`, `pause`, `resume` (with the session's clientId) and `close`. */
+/** How many of the first messages of `queue` go in one request: as many as fit in a URL by script (`room`), otherwise all. */
+function batchSize(queue: readonly UpstreamItem[], room: number | undefined): number {
+  if (room === undefined) return queue.length;
+  let used = 2;
+  let count = 0;
+  for (const { message } of queue) {
+    used += encodeURIComponent(JSON.stringify(message)).length + 60;
+    if (used > room && count) break;
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Settles each message of a request by its reply (`ids`: the id each was sent with), and hands those
+ * refused because the server does not know the client to `requeue`: not applied, they go again in
+ * the next session. Returns whether there was any.
+ */
+function settleReplies(batch: readonly UpstreamItem[], ids: readonly string[], replies: Map<string, BayeuxMessage> | undefined,
+  requeue: (item: UpstreamItem) => void): boolean {
+  let unknown = false;
+  for (const [index, item] of batch.entries()) {
+    const reply = replies?.get(ids[index] ?? '');
+    if (!reply || reply.successful) item.settle();
+    else if (isUnknownClient(reply)) {
+      unknown = true;
+      requeue(item);
+    }
+    else {
+      const { code, message } = parseError(reply.error);
+      item.settle(new CometError(refusalType(reply.channel), message || 'refused', { code: code ? String(code) : undefined, willRetry: false }));
+    }
+  }
+  return unknown;
+}
+
+/** The Bayeux upstream queue. */
 export function createUpstream(platform: Platform, route: UpstreamRoute) {
   let queue: UpstreamItem[] = [];
   let clientId: string | undefined;
@@ -52,45 +88,17 @@ export function createUpstream(platform: Platform, route: UpstreamRoute) {
     timer = platform.setTimeout(flush, 0);
   };
 
-  /** The messages of one request: as many as fit in a URL by script, otherwise all. */
-  function take(): UpstreamItem[] {
-    const room = route.room();
-    if (room === undefined) return queue.splice(0);
-    let used = 2;
-    let count = 0;
-    for (const { message } of queue) {
-      used += encodeURIComponent(JSON.stringify(message)).length + 60;
-      if (used > room && count) break;
-      count++;
-    }
-    return queue.splice(0, count);
-  }
-
   function flush() {
     if (!clientId || abort || !queue.length) return;
-    const batch = sending = take();
+    const batch = sending = queue.splice(0, batchSize(queue, route.room()));
     const messages = batch.map(({ message }) => ({ ...message, id: route.id(), clientId }));
-    const sent = messages.map(({ id }) => id);
+    const ids = messages.map(({ id }) => id);
     abort = route.send(messages, (failure, replies) => {
       abort = undefined;
       sending = [];
       if (failure) return failed(batch, failure);
       attempts = 0;
-      let unknown = false;
-      for (const [index, item] of batch.entries()) {
-        const reply = replies?.get(sent[index] ?? '');
-        if (!reply || reply.successful) {
-          item.settle();
-        } else if (isUnknownClient(reply)) {
-          // Not applied: it goes again in the next session.
-          unknown = true;
-          queue.push(item);
-        } else {
-          const { code, message } = parseError(reply.error);
-          item.settle(new CometError(refusalType(reply.channel), message || 'refused', { code: code ? String(code) : undefined, willRetry: false }));
-        }
-      }
-      if (unknown) {
+      if (settleReplies(batch, ids, replies, (item) => queue.push(item))) {
         clientId = undefined;
         route.unknownClient();
       }

@@ -204,14 +204,14 @@ export const ackAll: Responder = (request) =>
 
 export interface FakeOneShot {
   readonly requests: FakeRequest[];
-  /** A script request as transports/script.ts makes one (scriptJson's signature). */
+  /** A script request as transports/script.ts makes one (what scriptJson is given). */
   script(url: string, done: OneShotDone, timeoutMs?: number): () => void;
 }
 
 const oneShots = new WeakMap<Platform, FakeOneShot>();
 
 /** The real script route, over the script requests of the platform's `fakeOneShot`. */
-const fakeScriptUpstream = scriptUpstream((platform, url, done, timeoutMs) => {
+const fakeScriptUpstream = scriptUpstream((platform, { url, timeoutMs }, done) => {
   const io = oneShots.get(platform);
   if (!io) throw new Error('fakeOneShot was not installed on this platform');
   return io.script(url, done, timeoutMs);

@@ -64,6 +64,23 @@ describe('connection', () => {
     assert.doesNotMatch(platform.storageData.get('cometkit:http://page.test') ?? '', /,"eventsource"/);
   });
 
+  it('a transport that throws in open is reported as a bug naming it, and the next one is tried without remembering it as failing', () => {
+    const platform = fakePlatform();
+    const broken = fakeTransport(platform, 'eventsource');
+    const thrown = new TypeError('source.start is not a function');
+    broken.open = () => { throw thrown; };
+    const poll = fakeTransport(platform, 'long-polling');
+    const world = harness({ platform, transports: [broken, poll] });
+    platform.flush();
+    const errors = world.of('error');
+    assert.deepEqual(errors.map((error) => [error.type, error.transport, error.willRetry, error.message]),
+      [['bug', 'eventsource', true, 'eventsource threw in open: TypeError: source.start is not a function']]);
+    assert.equal(errors[0]?.cause, thrown);
+    assert.equal(poll.exchanges.length, 1, 'fell back to the next transport');
+    poll.last().end();
+    assert.deepEqual(JSON.parse(platform.storageData.get('cometkit:http://page.test') ?? ''), ['long-polling'], 'what worked, and no failed probe');
+  });
+
   it('a stream that proved itself and is then cut reconnects on the same transport', () => {
     const { platform, sse, poll } = streamingAndPolling();
     platform.flush();

@@ -12,8 +12,10 @@ function negotiation(supported: { multipart?: boolean } = {}) {
     fakeTransport(platform, 'jsonp'),
   ];
   const trace: string[] = [];
-  const make = () => createNegotiator(platform, 'http://push.test', transports, 60000,
-    (name, reason: TransportReason) => trace.push(`${name} ${reason}`), () => undefined);
+  const make = () => createNegotiator({
+    platform, endpoint: 'http://push.test', preference: transports, reprobeMs: 60000,
+    chose: (name, reason: TransportReason) => trace.push(`${name} ${reason}`), log: () => undefined,
+  });
   return { platform, negotiator: make(), make, trace };
 }
 
@@ -83,7 +85,10 @@ describe('negotiator', () => {
     assert.equal(negotiator.current()?.name, 'eventsource');
     // JSON of another shape, such as an earlier version's record, counts as nothing stored.
     platform.storageData.set('cometkit:http://push.test', '{"ok":"long-polling","bad":["eventsource"]}');
-    const next = createNegotiator(platform, 'http://push.test', [fakeTransport(platform, 'eventsource'), fakeTransport(platform, 'long-polling')], 60000, () => undefined, () => undefined);
+    const next = createNegotiator({
+      platform, endpoint: 'http://push.test', preference: [fakeTransport(platform, 'eventsource'), fakeTransport(platform, 'long-polling')],
+      reprobeMs: 60000, chose: () => undefined, log: () => undefined,
+    });
     next.start(['sse', 'poll'], false);
     assert.equal(next.current()?.name, 'eventsource');
     Object.assign(platform.localStorage ?? {}, { setItem: () => { throw new Error('quota'); } });
@@ -94,7 +99,10 @@ describe('negotiator', () => {
     const platform = fakePlatform();
     const transports = [fakeTransport(platform, 'eventsource'), fakeTransport(platform, 'long-polling'), fakeTransport(platform, 'jsonp')];
     const trace: string[] = [];
-    const negotiator = inOrder(platform, 'http://push.test', transports, 60000, (name, reason) => trace.push(`${name} ${reason}`), () => undefined);
+    const negotiator = inOrder({
+      platform, endpoint: 'http://push.test', preference: transports, reprobeMs: 60000,
+      chose: (name, reason) => trace.push(`${name} ${reason}`), log: () => undefined,
+    });
     negotiator.start(['sse', 'poll', 'jsonp'], false);
     assert.equal(negotiator.fail('timeout'), true);
     negotiator.confirm();
@@ -111,7 +119,7 @@ describe('negotiator', () => {
     const platform = fakePlatform({ pageOrigin: 'http://page.test' });
     const transports = [fakeTransport(platform, 'eventsource')];
     for (const endpoint of ['HTTPS://Push.Test:8443/comet', '/comet']) {
-      const negotiator = createNegotiator(platform, endpoint, transports, undefined, () => undefined, () => undefined);
+      const negotiator = createNegotiator({ platform, endpoint, preference: transports, reprobeMs: undefined, chose: () => undefined, log: () => undefined });
       negotiator.start(['sse'], false);
       negotiator.confirm();
     }

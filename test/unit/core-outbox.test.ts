@@ -19,9 +19,8 @@ function world(limits: Partial<OutboxLimits> = {}, batching: Batching = batchMes
   const reports: CometError[] = [];
   let expirations = 0;
   let ready = true;
-  const [push, pause, renew, close] = createOutbox(
-    platform,
-    (messages, done) => {
+  const outbox = createOutbox(platform, {
+    send: (messages, done) => {
       // The test's result as the one-shot gives it: a refusal's retryMs read from its body.
       const answer = (result: OneShotResult) => {
         if (result.ok) done(undefined, result.value);
@@ -31,13 +30,12 @@ function world(limits: Partial<OutboxLimits> = {}, batching: Batching = batchMes
       sent.push(request);
       return () => { request.aborted = true; };
     },
-    () => (ready ? Object.assign({ maxBatchMessages: 100, maxBodyBytes: 65536 }, limits) : undefined),
-    (attempt, floorMs = 0) => floorMs + 1000 * 2 ** attempt,
-    () => { expirations++; },
-    (error) => reports.push(error),
+    limits: () => (ready ? Object.assign({ maxBatchMessages: 100, maxBodyBytes: 65536 }, limits) : undefined),
+    retryDelayMs: (attempt, floorMs = 0) => floorMs + 1000 * 2 ** attempt,
+    expired: () => { expirations++; },
+    report: (error) => reports.push(error),
     batching,
-  );
-  const outbox = { push, pause, renew, close };
+  });
   const outcomes: string[] = [];
   const item = (type: UpstreamMessage['type'], channel: string, data?: unknown): OutboxItem => ({
     type,

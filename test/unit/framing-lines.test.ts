@@ -14,7 +14,7 @@ const stream = prelude + frames.map((frame) => JSON.stringify(frame) + '\n').joi
 
 /** Every line a fresh reader yields while the text grows through `texts`. */
 function readAll(texts: readonly string[]): string[] {
-  const [read] = lineReader();
+  const { read } = lineReader();
   return texts.flatMap((text) => read(text));
 }
 
@@ -49,9 +49,9 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
   });
 
   it('yields the 2048-byte prelude and lines that are empty or only white space as they are (their readers skip or need them)', () => {
-    const [read] = lineReader();
+    const { read } = lineReader();
     assert.deepEqual(read(prelude + '\n  \t \n\r\n{"type":"hb"}\n \n'), [prelude.slice(0, -1), '', '  \t ', '\r', '{"type":"hb"}', ' ']);
-    assert.deepEqual(lineReader()[0]('a\r\n\r\n \nb\n'), ['a\r', '\r', ' ', 'b']);
+    assert.deepEqual(lineReader().read('a\r\n\r\n \nb\n'), ['a\r', '\r', ' ', 'b']);
   });
 
   it('reads CRLF line ends like LF ones (the CR is white space to JSON)', () => {
@@ -62,13 +62,13 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
   });
 
   it('does not end a line at a CR alone (ndjson lines end with LF)', () => {
-    const [read, rest] = lineReader();
+    const { read, rest } = lineReader();
     assert.deepEqual(read('{"a":1}\r{"b":2}'), []);
     assert.equal(rest('{"a":1}\r{"b":2}'), '{"a":1}\r{"b":2}');
   });
 
   it('keeps a partial last line until its LF arrives', () => {
-    const [read] = lineReader();
+    const { read } = lineReader();
     assert.deepEqual(read('{"type":"hb"}\n{"type":'), ['{"type":"hb"}']);
     assert.deepEqual(read('{"type":"hb"}\n{"type":"open"'), []);
     assert.deepEqual(read('{"type":"hb"}\n{"type":"open"}\n'), ['{"type":"open"}']);
@@ -76,10 +76,10 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
 
   it('reports the line a stream was cut in, and nothing when it ended at a line end', () => {
     const cut = stream + '{"type":"msg","seq":3,"chan';
-    const [read, rest] = lineReader();
+    const { read, rest } = lineReader();
     read(cut);
     assert.equal(rest(cut), '{"type":"msg","seq":3,"chan');
-    const [readWhole, restWhole] = lineReader();
+    const { read: readWhole, rest: restWhole } = lineReader();
     readWhole(stream);
     assert.equal(restWhole(stream), '');
   });
@@ -87,7 +87,7 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
   // Linear time, checked structurally: a reader that looked again at text it already consumed
   // would find the different text planted there.
   it('never reads again the lines it has already yielded', () => {
-    const [read] = lineReader();
+    const { read } = lineReader();
     const first = '{"seq":1}\n{"seq":2}\n';
     assert.deepEqual(read(first), ['{"seq":1}', '{"seq":2}']);
     const planted = 'X\n'.repeat(first.length / 2);
@@ -95,7 +95,7 @@ describe('lineReader (newline-delimited frames over a growing responseText)', ()
   });
 
   it('never searches again the part of an unfinished line it has already searched', () => {
-    const [read] = lineReader();
+    const { read } = lineReader();
     assert.deepEqual(read('{"data":"'), []);
     // Line breaks planted where the unfinished line was: a reader searching from the line's
     // start would cut it at them; one searching from where it stopped sees one line.

@@ -20,7 +20,7 @@ const response = (eol = '\r\n') => batches.map((batch) => part(batch, eol)).join
  * completed by what the text gained, `complete` whether a stream that stopped there stopped cleanly.
  */
 function multipartText() {
-  const [lines, rest] = lineReader();
+  const { read: lines, rest } = lineReader();
   const decode = multipartReader(boundary);
   return {
     read: (text: string) => lines(text).flatMap((line) => {

@@ -203,7 +203,7 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
 
   it('adds a callback name of the protocol\'s form and returns the value the script passes to it', async () => {
     const { platform, window } = platformForPage();
-    const outcome = await result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, done, 5000));
+    const outcome = await result((done) => scriptJson(platform, { url: `${server.origin}/comet/handshake?v=1`, timeoutMs: 5000 }, done));
     assert.equal(outcome.failure, undefined);
     assert.deepEqual(plain(outcome.value), handshake);
     const asked = server.requests.at(-1)!;
@@ -215,21 +215,21 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
 
   it('gives every exchange its own callback name', async () => {
     const { platform } = platformForPage();
-    await Promise.all([1, 2, 3].map(() => result((done) => scriptJson(platform, `${server.origin}/comet/handshake?v=1`, done, 5000))));
+    await Promise.all([1, 2, 3].map(() => result((done) => scriptJson(platform, { url: `${server.origin}/comet/handshake?v=1`, timeoutMs: 5000 }, done))));
     const names = server.requests.slice(-3).map((url) => url.searchParams.get('callback'));
     assert.equal(new Set(names).size, 3);
   });
 
   it('fails as network when the script does not load (an error status; the status cannot be seen)', async () => {
     const { platform, window } = platformForPage();
-    const outcome = await result((done) => scriptJson(platform, `${server.origin}/missing`, done, 5000));
+    const outcome = await result((done) => scriptJson(platform, { url: `${server.origin}/missing`, timeoutMs: 5000 }, done));
     assert.equal(failureOf(outcome).type, 'network');
     assert.deepEqual(globalsOf(window), []);
   });
 
   it('fails as malformed when the script loads without calling back', async () => {
     const { platform, window } = platformForPage();
-    const outcome = await result((done) => scriptJson(platform, `${server.origin}/silent`, done, 5000));
+    const outcome = await result((done) => scriptJson(platform, { url: `${server.origin}/silent`, timeoutMs: 5000 }, done));
     assert.equal(failureOf(outcome).type, 'malformed');
     assert.deepEqual(globalsOf(window), []);
   });
@@ -238,7 +238,7 @@ describe('scriptJson (one-shot JSONP for pages that reach the endpoint without C
     const { window, errors } = platformForPage();
     const timers = manualTimers(window);
     const outcomes: Outcome[] = [];
-    scriptJson(timers.platform, `${server.origin}/late`, (failure, value) => outcomes.push({ failure, value }), 100);
+    scriptJson(timers.platform, { url: `${server.origin}/late`, timeoutMs: 100 }, (failure, value) => outcomes.push({ failure, value }));
     await until(() => server.requests.at(-1)?.pathname === '/late');
     timers.fireAll();
     assert.equal(outcomes.length, 1);
@@ -264,7 +264,7 @@ describe('scriptJson aborted', () => {
       const scripted = scriptedPage({ url: 'http://app.test/' });
       page = scripted;
       const outcomes: Outcome[] = [];
-      const abort = scriptJson(browserPlatform(scripted.window), `${server.origin}/late`, (failure, value) => outcomes.push({ failure, value }));
+      const abort = scriptJson(browserPlatform(scripted.window), { url: `${server.origin}/late` }, (failure, value) => outcomes.push({ failure, value }));
       await until(() => server.requests.length > 0);
       abort();
       await settle(300);

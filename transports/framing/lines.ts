@@ -4,12 +4,13 @@
 // LF ends a line; a CR before it is white space to JSON. PROTOCOL.md §3.3 guarantees that no raw
 // CR or LF appears inside a serialised frame, which is what makes a line a frame.
 
-/**
- * `read(text)`: the lines completed by whatever `text` gained since the last call, without their
- * LF, blank ones included. `rest(text)`: what follows the last LF, the line the stream was cut in
- * (call it once the text is complete).
- */
-export type LineReader = [read: (text: string) => string[], rest: (text: string) => string];
+/** Its functions use no `this`: they may be called on their own. */
+export interface LineReader {
+  /** The lines completed by whatever `text` gained since the last call, without their LF, blank ones included. */
+  read: (text: string) => string[];
+  /** What follows the last LF: the line the stream was cut in (call it once the text is complete). */
+  rest: (text: string) => string;
+}
 
 /**
  * Decodes one line of a streamed encoding into the values it completes; throws on a line that
@@ -26,13 +27,13 @@ export const undecodable = (): never => {
 export function lineReader(): LineReader {
   let lineStart = 0; // where the line in progress begins
   let searched = 0; // how far the line in progress has been searched for its LF
-  return [
-    (text) => {
+  return {
+    read: (text) => {
       const lines: string[] = [];
       for (let end; (end = text.indexOf('\n', searched)) >= 0; searched = lineStart = end + 1) lines.push(text.slice(lineStart, end));
       searched = text.length;
       return lines;
     },
-    (text) => text.slice(lineStart),
-  ];
+    rest: (text) => text.slice(lineStart),
+  };
 }
