@@ -1,6 +1,8 @@
 // What the pages of cross-tab sharing (src/crosstab.ts) say to each other over their
-// BroadcastChannel. Tuples, not objects: the bundle mangles local names but keeps property names.
-import type { CometError } from '../errors.ts';
+// BroadcastChannel: PROTOCOL.md, "Between tabs". On the wire each message is an array whose first
+// element is its tag (a structured clone of an array is the smallest); the pages read each kind
+// into named variables (crosstab.ts, `hear`).
+import { CometError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import type { ConnectionEvents, Resume } from '../types.ts';
 
@@ -11,33 +13,94 @@ export interface TabPlatform extends Platform {
   readonly location?: { readonly href: string } | undefined;
 }
 
-/** An error as it travels between pages: type, message, the rest (a `cause` only on a listener's error, which never travels). */
-export type Flat = [CometError['type'], string, object];
+/** The tags, one character each on the wire. */
+export const HELLO = 'h';
+export const PUBLISH = 'p';
+export const SETTLED = 'a';
+export const NEW_LEADER = 'l';
+export const MESSAGE = 'm';
+export const EVENT = 'e';
+export const REQUEST = 'o';
 
-export const flat = ({ type, message, ...rest }: CometError): Flat => [type, message, rest];
+/** A page's id, and the key of a page's publish: `Math.random()` numbers, as unlikely to collide as any id. */
+export type PageId = number;
+/** The key of a publish; none for an (un)subscribe of a request. */
+export type PublishKey = number | undefined;
+
+/** An error as it travels between pages (a `cause` only comes with a listener's error, which never travels). */
+export type FlatError = [type: CometError['type'], message: string, init: object];
+
+export const flatError = ({ type, message, ...init }: CometError): FlatError => [type, message, init];
+export const cometError = ([type, message, init]: FlatError): CometError => new CometError(type, message, init);
 
 /**
  * The last upstream request the leader formed: its session, the id of its first message, then each
- * message as the request carries it without its id, with the key of its publish (none for an (un)subscribe).
+ * message as the request carries it without its id, with the key of its publish.
  */
-export type Batch = [session: Resume, base: number, messages: [body: string, key?: number][]];
+export type LastRequest = [session: Resume, base: number, messages: [body: string, key: PublishKey][]];
 
-/** What the leader tells a page that just said hello: enough to take over, and the events it missed. */
-export type Known = [batch: Batch | undefined, since: number,
+/** What the leader tells a page that just said hello: enough to take over one day, and the state it missed. */
+export type Known = [last: LastRequest | undefined, since: number,
   state: ConnectionEvents['statechange'] | undefined, transport: ConnectionEvents['transport'] | undefined];
+
+/** A page's channels, all of them; from the leader, with what it knows. */
+export type Hello = [tag: typeof HELLO, page: PageId, channels: string[], known?: Known];
+/** A page's publish, for the leader to send. */
+export type Publish = [tag: typeof PUBLISH, key: PublishKey, channel: string, data: unknown];
+/** The leader's publish of `key` was settled, with its error if refused. */
+export type Settled = [tag: typeof SETTLED, key: PublishKey, error?: FlatError];
+/** A new leader: offer it your publishes. */
+export type NewLeader = [tag: typeof NEW_LEADER];
+/** A message the leader's connection received. */
+export type Message = [tag: typeof MESSAGE, channel: string, seq: number, data: unknown];
+/** An event of the leader's connection. */
+export type LeaderEvent = [tag: typeof EVENT, type: keyof ConnectionEvents, payload: unknown];
+/** The leader sends this request now. */
+export type Request = [tag: typeof REQUEST, request: LastRequest];
+
+export type TabMessage = Hello | Publish | Settled | NewLeader | Message | LeaderEvent | Request;
+
+/** What a page does with each kind of message, given its parts by name (see `dispatch`). */
+export interface Ear {
+  hello: (page: PageId, channels: string[], known: Known | undefined) => void;
+  publish: (key: PublishKey, channel: string, data: unknown) => void;
+  settled: (key: PublishKey, error: FlatError | undefined) => void;
+  newLeader: () => void;
+  message: (channel: string, seq: number, data: unknown) => void;
+  event: (type: keyof ConnectionEvents, payload: unknown) => void;
+  request: (request: LastRequest) => void;
+}
+
+/** Reads `message` into its parts and hands them to `ear`'s function for its kind. */
+export function dispatch(message: TabMessage, ear: Ear): void {
+  switch (message[0]) {
+    case HELLO: {
+      const [, page, channels, known] = message;
+      return ear.hello(page, channels, known);
+    }
+    case PUBLISH: {
+      const [, key, channel, data] = message;
+      return ear.publish(key, channel, data);
+    }
+    case SETTLED: {
+      const [, key, error] = message;
+      return ear.settled(key, error);
+    }
+    case NEW_LEADER: return ear.newLeader();
+    case MESSAGE: {
+      const [, channel, seq, data] = message;
+      return ear.message(channel, seq, data);
+    }
+    case EVENT: {
+      const [, type, payload] = message;
+      return ear.event(type, payload);
+    }
+    case REQUEST: {
+      const [, request] = message;
+      return ear.request(request);
+    }
+  }
+}
 
 /** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
 export const alone = 'cross-tab sharing unavailable';
-
-/**
- * The messages between pages. Only a hello names its sender: the others need not know it. Page
- * ids and publish keys are `Math.random()` numbers: a collision is as unlikely as with any id.
- */
-export type Message =
-  | ['h', number, string[], Known?] // hello: the sender's page id and channels, all of them (and, from the leader, what it knows)
-  | ['p', number | undefined, string, unknown] // a publish: key, channel, data
-  | ['a', number | undefined, Flat?] // a publish settled (by key), with its error
-  | ['l'] // a new leader: offer it your publishes
-  | ['m', string, number, unknown] // a message: channel, seq, data
-  | ['e', keyof ConnectionEvents, unknown] // an event of the leader's connection
-  | ['o', Batch]; // the leader sends this request now

@@ -1,0 +1,170 @@
+// The connection the leading page of cross-tab sharing (src/crosstab.ts) runs for every page of the
+// group: it continues the group's session from what every page heard (a takeover), subscribes on
+// the server the union of every page's channels, sends the pages' publishes, tells every page each
+// request before it is sent and each event of the connection, and learns when a page goes away by
+// asking for that page's own lock. Which page leads is crosstab/election.ts's.
+import type { Group } from './group.ts';
+import { flatError, MESSAGE, REQUEST, SETTLED, EVENT, type PageId, type PublishKey, type TabMessage } from './messages.ts';
+import type { CometError } from '../errors.ts';
+import { oneByOne, type Batching, type OutboxItem } from '../outbox.ts';
+import type { ClientEvents, Connection, ConnectionFactory, ConnectionOptions, MessageHandler, Resume, Subscription } from '../types.ts';
+
+export interface LeaderOptions {
+  inner: ConnectionFactory;
+  endpoint: string;
+  options: ConnectionOptions;
+  events: ClientEvents;
+  locks: LockManager;
+  /** The group's lock name: each page holds `${name} ${page}` for its lifetime. */
+  name: string;
+  /** This page. */
+  page: PageId;
+  /** What every page heard: each page's channels, the last request the leader formed, `since`. */
+  group: Group;
+  /** Tells every page, this one included. */
+  say: (message: TabMessage) => boolean;
+  /** A lock request failed: this page leaves the group. */
+  close: () => void;
+}
+
+/** Its functions use no `this`. */
+export interface Leader {
+  /** Runs the connection, continuing the group's session if there is one. */
+  start: () => void;
+  /** Ends the connection without a word to the others; returns whether there was one. */
+  stop: () => boolean;
+  /** The server subscriptions follow the union of every page's channels. */
+  sync: () => void;
+  /** Learns when `page` goes away. */
+  watch: (page: PageId) => void;
+  /** Sends a page's publish of `key`, unless this connection has sent it already. */
+  publish: (key: PublishKey, channel: string, data: unknown) => void;
+}
+
+/** Which publish each message of the connection's outbox is. */
+interface Keys {
+  /** The key of each message the outbox holds; none for an (un)subscribe. */
+  readonly of: WeakMap<OutboxItem, PublishKey>;
+  /** The key of the publish being handed to the connection. */
+  handing: PublishKey;
+}
+
+/**
+ * The connection's batching, telling every page each request before it is sent, with the keys of
+ * its publishes.
+ */
+function announcing({ body, batch }: Batching, keys: Keys, say: LeaderOptions['say']): Batching {
+  /** The keys of the publishes handed to the connection that no item has yet, oldest first. */
+  const waiting: PublishKey[] = [];
+  return {
+    body(type, channel, data) {
+      // A publish whose data cannot be sent throws here, and takes no key.
+      const encoded = body(type, channel, data);
+      if (type == 'publish') waiting.push(keys.handing);
+      return encoded;
+    },
+    batch(items, base, limits, solo) {
+      // Publishes reach the batcher in the order they were made (a new session puts only
+      // (un)subscribes first), so each takes the oldest key not yet given.
+      for (const item of items) if (item.type == 'publish' && !keys.of.has(item)) keys.of.set(item, waiting.shift());
+      const formed = batch(items, base, limits, solo);
+      // The outbox's limits are the session's handshake answer (connection.ts): a takeover needs it.
+      if (formed.count) say([REQUEST, [limits as Resume, base, items.slice(0, formed.count).map((item) => [item.body, keys.of.get(item)])]]);
+      return formed;
+    },
+  };
+}
+
+export function createLeader(leader: LeaderOptions): Leader {
+  const { inner, endpoint, options, events, locks, name, group, say } = leader;
+  const { tabs } = group;
+  let connection: Connection | undefined;
+  /** Counts this page's connections: the events and answers of an older one are dropped. */
+  let runs = 0;
+  const subscriptions = new Map<string, Subscription>();
+  /** The keys of the publishes this connection has sent. */
+  let sent = new Set<PublishKey>();
+  let keys: Keys = { of: new WeakMap(), handing: undefined };
+
+  const relay: MessageHandler = (data, { channel, seq }) => { say([MESSAGE, channel, seq, data]); };
+
+  /** Tells every page how the publish of `key` ended (unless a newer connection of this page has taken over). */
+  const settled = (key: PublishKey) => {
+    sent.add(key);
+    const run = runs;
+    return (error?: CometError) => { if (run == runs) say([SETTLED, key, error && flatError(error)]); };
+  };
+
+  function sync() {
+    if (!connection) return;
+    const wanted = new Set([...tabs.values()].flat());
+    for (const channel of wanted) if (!subscriptions.has(channel)) subscriptions.set(channel, connection.subscribe(channel, relay));
+    for (const [channel, subscription] of subscriptions) {
+      if (!wanted.has(channel)) {
+        subscription.unsubscribe();
+        subscriptions.delete(channel);
+      }
+    }
+  }
+
+  /** The page's own lock is held for its lifetime: the browser grants it when the page is closed, crashes or navigates. */
+  function watch(page: PageId) {
+    if (page == leader.page) return;
+    locks.request(`${name} ${page}`, () => {
+      tabs.delete(page);
+      sync();
+    }).catch(leader.close);
+  }
+
+  /**
+   * The connection continues the group's session, if there is one, from `since` and from the first
+   * id of the last request (`_base`); that request goes again first (`_replay`), each message
+   * with its own body, and its type as far as the session's end goes (a new session drops an old
+   * (un)subscribe, §8.1, and sends a publish again).
+   */
+  function start() {
+    sent = new Set();
+    for (const page of tabs.keys()) watch(page);
+    const run = ++runs;
+    const { last, inbox: { since } } = group;
+    const current = keys = { of: new WeakMap(), handing: undefined };
+    const replay = (body: string, key: PublishKey): OutboxItem => {
+      const item: OutboxItem = { type: key === undefined ? 'subscribe' : 'publish', body, settle: settled(key) };
+      current.of.set(item, key);
+      return item;
+    };
+    let resume: Resume | undefined;
+    if (last) {
+      const [session, base, messages] = last;
+      resume = { ...session, seq: since, _base: base, _replay: messages.map(([body, key]) => replay(body, key)) };
+    }
+    const batching = announcing(options.batching ?? oneByOne, current, say);
+    connection = inner(endpoint, { ...options, _resume: resume, batching }, {
+      ...events,
+      emit(type, payload) {
+        if (run == runs) say([EVENT, type, type == 'error' ? flatError(payload as CometError) : payload]);
+      },
+    });
+  }
+
+  return {
+    start,
+    stop() {
+      if (!connection) return false;
+      runs++;
+      connection.close();
+      connection = undefined;
+      subscriptions.clear();
+      return true;
+    },
+    sync,
+    watch,
+    publish(key, channel, data) {
+      if (!connection || sent.has(key)) return;
+      // A key is offered again only around a takeover, long before 5,000 more are sent.
+      if (sent.size > 5000) sent.clear();
+      const settle = settled(keys.handing = key);
+      void connection.publish(channel, data).then(() => { settle(); }, settle);
+    },
+  };
+}
