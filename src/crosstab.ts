@@ -5,7 +5,7 @@
 // it over a BroadcastChannel. The lock is held for the leader's lifetime and the others queue on
 // it, so when the leader's document goes away (closed, crashed, navigated) the browser hands the
 // lock to the next page, which continues the same server session from the last `seq` every page
-// saw. The messages and the takeover sequences: PROTOCOL.md, "Between tabs".
+// saw. The messages and the takeover sequences: PROTOCOL.md §12 ("Between tabs").
 //
 // Security: BroadcastChannel and Web Locks are scoped by the browser to the origin (and storage
 // partition) of the page, so only pages of this origin can hear or speak on this channel, or

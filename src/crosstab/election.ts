@@ -2,7 +2,7 @@
 // lock of its own for its lifetime (the leader asks for it to learn when the page goes), joins the
 // group once it holds it, then queues on the group's lead lock: the page that holds the lead lock
 // leads, until it is frozen or closed, and the browser hands the lock to the next page when the
-// leader's document goes away. PROTOCOL.md, "Between tabs", has the sequences.
+// leader's document goes away. PROTOCOL.md §12 ("Between tabs") has the sequences.
 import type { Leader } from './leader.ts';
 import { alone, type PageId } from './messages.ts';
 import type { PageRole } from './roles.ts';

@@ -1,7 +1,7 @@
 // What the pages of cross-tab sharing (src/crosstab.ts) say to each other over their
-// BroadcastChannel: PROTOCOL.md, "Between tabs". On the wire each message is an array whose first
-// element is its tag (a structured clone of an array is the smallest); the pages read each kind
-// into named variables (crosstab.ts, `hear`).
+// BroadcastChannel: PROTOCOL.md §12 ("Between tabs"). On the wire each message is an array whose
+// first element is its tag (a structured clone of an array is the smallest); `dispatch` reads each
+// kind into named parts for the page.
 import { CometError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import type { ConnectionEvents, Resume } from '../types.ts';

@@ -1,5 +1,5 @@
 // What a page is in its group (cross-tab sharing, src/crosstab.ts), and how that changes: one state
-// and one transition function, the sequences of PROTOCOL.md, "Between tabs".
+// and one transition function, the sequences of PROTOCOL.md §12 ("Between tabs").
 
 /**
  * - joining: waiting for its own lock, then for what the leader knows (its answer to this page's hello)
