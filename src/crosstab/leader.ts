@@ -2,9 +2,8 @@
 // group: it continues the group's session from what every page heard (a takeover), subscribes on
 // the server the union of every page's channels, sends the pages' publishes, tells every page each
 // request before it is sent and each event of the connection, and learns when a page goes away by
-// asking for that page's own lock. Which page leads is crosstab/election.ts's.
-import type { Group } from './group.ts';
-import { flatError, MESSAGE, REQUEST, SETTLED, EVENT, type PageId, type PublishKey, type TabMessage } from './messages.ts';
+// asking for that page's own lock. Which page leads is the page's (crosstab.ts).
+import { flatError, MESSAGE, REQUEST, SETTLED, EVENT, type LastRequest, type PageId, type PublishKey, type TabMessage } from './messages.ts';
 import type { CometError } from '../errors.ts';
 import { oneByOne, type Batching, type OutboxItem } from '../outbox.ts';
 import type { ClientEvents, Connection, ConnectionFactory, ConnectionOptions, MessageHandler, Resume, Subscription } from '../types.ts';
@@ -19,8 +18,10 @@ export interface LeaderOptions {
   name: string;
   /** This page. */
   page: PageId;
-  /** What every page heard: each page's channels, the last request the leader formed, `since`. */
-  group: Group;
+  /** Each page's channels, this one's included: the leader has their union subscribed. */
+  tabs: Map<PageId, string[]>;
+  /** What every page heard: the last request the leader formed, and `since`. */
+  heard: () => { last: LastRequest | undefined; since: number };
   /** Tells every page, this one included. */
   say: (message: TabMessage) => boolean;
   /** A lock request failed: this page leaves the group. */
@@ -76,8 +77,7 @@ function announcing({ body, batch }: Batching, keys: Keys, say: LeaderOptions['s
 }
 
 export function createLeader(leader: LeaderOptions): Leader {
-  const { inner, endpoint, options, events, locks, name, group, say } = leader;
-  const { tabs } = group;
+  const { inner, endpoint, options, events, locks, name, tabs, say } = leader;
   let connection: Connection | undefined;
   /** Counts this page's connections: the events and answers of an older one are dropped. */
   let runs = 0;
@@ -126,7 +126,7 @@ export function createLeader(leader: LeaderOptions): Leader {
     sent = new Set();
     for (const page of tabs.keys()) watch(page);
     const run = ++runs;
-    const { last, inbox: { since } } = group;
+    const { last, since } = leader.heard();
     const current = keys = { of: new WeakMap(), handing: undefined };
     const replay = (body: string, key: PublishKey): OutboxItem => {
       const item: OutboxItem = { type: key === undefined ? 'subscribe' : 'publish', body, settle: settled(key) };

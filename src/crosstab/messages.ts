@@ -1,7 +1,7 @@
 // What the pages of cross-tab sharing (src/crosstab.ts) say to each other over their
 // BroadcastChannel: PROTOCOL.md §12 ("Between tabs"). On the wire each message is an array whose
-// first element is its tag (a structured clone of an array is the smallest); `dispatch` reads each
-// kind into named parts for the page.
+// first element is its tag (a structured clone of an array is the smallest); the page reads each
+// kind into named parts (crosstab.ts, `_hear`).
 import { CometError } from '../errors.ts';
 import type { Platform } from '../platform.ts';
 import type { ConnectionEvents, Resume } from '../types.ts';
@@ -59,48 +59,6 @@ export type LeaderEvent = [tag: typeof EVENT, type: keyof ConnectionEvents, payl
 export type Request = [tag: typeof REQUEST, request: LastRequest];
 
 export type TabMessage = Hello | Publish | Settled | NewLeader | Message | LeaderEvent | Request;
-
-/** What a page does with each kind of message, given its parts by name (see `dispatch`). */
-export interface Ear {
-  hello: (page: PageId, channels: string[], known: Known | undefined) => void;
-  publish: (key: PublishKey, channel: string, data: unknown) => void;
-  settled: (key: PublishKey, error: FlatError | undefined) => void;
-  newLeader: () => void;
-  message: (channel: string, seq: number, data: unknown) => void;
-  event: (type: keyof ConnectionEvents, payload: unknown) => void;
-  request: (request: LastRequest) => void;
-}
-
-/** Reads `message` into its parts and hands them to `ear`'s function for its kind. */
-export function dispatch(message: TabMessage, ear: Ear): void {
-  switch (message[0]) {
-    case HELLO: {
-      const [, page, channels, known] = message;
-      return ear.hello(page, channels, known);
-    }
-    case PUBLISH: {
-      const [, key, channel, data] = message;
-      return ear.publish(key, channel, data);
-    }
-    case SETTLED: {
-      const [, key, error] = message;
-      return ear.settled(key, error);
-    }
-    case NEW_LEADER: return ear.newLeader();
-    case MESSAGE: {
-      const [, channel, seq, data] = message;
-      return ear.message(channel, seq, data);
-    }
-    case EVENT: {
-      const [, type, payload] = message;
-      return ear.event(type, payload);
-    }
-    case REQUEST: {
-      const [, request] = message;
-      return ear.request(request);
-    }
-  }
-}
 
 /** Said once through the logger where Web Locks or BroadcastChannel is missing or refused. */
 export const alone = 'cross-tab sharing unavailable';

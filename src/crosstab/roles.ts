@@ -1,5 +1,5 @@
-// What a page is in its group (cross-tab sharing, src/crosstab.ts), and how that changes: one state
-// and one transition function, the sequences of PROTOCOL.md §12 ("Between tabs").
+// What a page is in its group (cross-tab sharing, src/crosstab.ts), and how that changes: one state,
+// changed only by `Page._become` as this table allows. PROTOCOL.md §12 ("Between tabs").
 
 /**
  * - joining: waiting for its own lock, then for what the leader knows (its answer to this page's hello)
@@ -18,24 +18,3 @@ export const roles: Readonly<Record<Role, readonly Role[]>> = {
   frozen: ['following', 'ended'],
   ended: [],
 };
-
-/** A page's role. Its functions use no `this`. */
-export interface PageRole {
-  readonly role: Role;
-  /** Changes to `next` if `roles` allow it from the current role; returns whether it did. */
-  become: (next: Role) => boolean;
-}
-
-export function pageRole(): PageRole {
-  let role: Role = 'joining';
-  return {
-    get role() {
-      return role;
-    },
-    become(next) {
-      if (!roles[role].includes(next)) return false;
-      role = next;
-      return true;
-    },
-  };
-}
