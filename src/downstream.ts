@@ -67,8 +67,8 @@ export function createDownstream({ endpoint, options, machine, negotiator, inbox
             if (failure || streaming) failed(failure ?? fail('network', 'ended'), transport);
             else {
               // A poll answered (§5.3): the next one goes at once, with the new since.
-              proven();
-              planned();
+              markProven();
+              openPlanned();
             }
           },
         });
@@ -81,12 +81,12 @@ export function createDownstream({ endpoint, options, machine, negotiator, inbox
   }
 
   /** A new request that follows a planned end (a poll's answer, a recycle): no backoff. */
-  function planned() {
+  function openPlanned() {
     negotiator.next?.();
     open();
   }
 
-  function proven() {
+  function markProven() {
     negotiator.confirm();
     healthyFrom = platform.Date.now() + (session()?.retryMs ?? 0);
     succeeded();
@@ -101,19 +101,19 @@ export function createDownstream({ endpoint, options, machine, negotiator, inbox
       if (!frame) return failed(fail('malformed', 'not a frame'), transport);
       if (frame.type == 'open') {
         heartbeatMs = frame.heartbeatMs;
-        proven();
+        markProven();
         arm(tolerance(), transport);
       } else if (frame.type == 'msg') {
         if (inbox.deliver(frame.channel, frame.seq, frame.data)) healthyFrom = 0;
       } else if (frame.type == 'gap') inbox.gap(frame.from, frame.to);
-      else if (frame.type == 'close') closed(frame);
+      else if (frame.type == 'close') heedClose(frame);
     }
   }
 
   /** §8.1: what a `close` frame asks for. */
-  function closed({ code, reconnect, retryMs }: CloseFrame) {
+  function heedClose({ code, reconnect, retryMs }: CloseFrame) {
     options.logger('close', code);
-    if (reconnect == 'now') planned();
+    if (reconnect == 'now') openPlanned();
     else if (reconnect == 'handshake') expired();
     else if (reconnect == 'backoff') machine.retry('server-close', retryMs);
     // 'none': this request is stale, a newer one serves the session (§8.3). Drop it without
