@@ -45,6 +45,7 @@ export function scenarioTests(name: ScenarioName, checks: ScenarioChecks): void 
         test(`${label}: ${DEFAULT_PLAN.down} messages down and ${DEFAULT_PLAN.up} up, each once and in order`, { timeout: 120_000 }, async () => {
           const plan = { ...DEFAULT_PLAN, ...scenario.plan, transport };
           const browser = await browserFor(engine, scenario.forward ? started!.box.port : undefined);
+          const viaBefore = started!.backend.viaCount;
           const result = await runOnce(browser, started!.origin, started!.backend, plan);
           const account = describeRun(`[proxies] ${name} ${label}`, plan, result);
           console.log(account);
@@ -54,6 +55,8 @@ export function scenarioTests(name: ScenarioName, checks: ScenarioChecks): void 
           assert.deepEqual(result.refused, [], 'publishes refused');
           assert.deepEqual(result.gaps, [], 'gap events');
           assert.equal(result.transport, transport ?? checks.negotiated, `the transport in use at the end: ${account}`);
+          // A forward proxy adds Via: the browser did use it, loopback and all.
+          if (scenario.forward) assert.ok(started!.backend.viaCount > viaBefore, 'requests reached the server through the forward proxy');
         });
       }
     }
