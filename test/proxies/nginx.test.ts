@@ -1,5 +1,6 @@
-// nginx 1.22 (Debian) in front of the reference server: the README's block as written; with a read
-// timeout shorter than the heartbeat and the poll hold; with gzip on for every type; and with its
+// nginx 1.22 (Debian) in front of the reference server: the README's block as written; with
+// proxy_buffering on (the server's X-Accel-Buffering: no must turn it off); with a read timeout
+// shorter than the heartbeat and the poll hold; with gzip on for every type; and with its
 // default Host rewriting, which must fail loudly. Started by each test on a free loopback port
 // (test/proxies/middlebox.ts), never as a service.
 import { after, before, describe, test } from 'node:test';
@@ -24,6 +25,26 @@ async function openSse(started: Started, headers: Record<string, string> = {}): 
 
 describe('nginx 1.22 in front of the server', () => {
   scenarioTests('nginx-readme', { negotiated: 'eventsource' });
+
+  // The streaming transports only: what X-Accel-Buffering changes is whether a stream flows.
+  scenarioTests('nginx-accel', {
+    negotiated: 'eventsource',
+    transports: ['eventsource', 'xhr-streaming', 'multipart', 'iframe'],
+    async extra(started) {
+      // A lone open frame (far below nginx's buffer) comes through at once: the header turned buffering off.
+      const stream = await openSse(started);
+      const text = await new Promise<string>((resolve, reject) => {
+        let seen = '';
+        stream.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes('"type":"open"')) resolve(seen);
+        });
+        setTimeout(() => { reject(new Error(`no open frame within 3 s; got ${JSON.stringify(seen)}`)); }, 3000);
+      });
+      stream.destroy();
+      assert.match(text, /"type":"open"/);
+    },
+  });
 
   scenarioTests('nginx-timeout', {
     negotiated: 'eventsource',

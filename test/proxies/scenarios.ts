@@ -65,6 +65,8 @@ export const SCENARIOS = {
     SLOW_HEARTBEATS, { pauseMs: 2.5 * CUT_MS }),
   /** gzip on for every type, compressing push responses too (the server does not). */
   'nginx-gzip': nginx('nginx with gzip on for every type', (block) => replaceDirective(block, 'gzip', 'on; gzip_types *; gzip_proxied any; gzip_min_length 1')),
+  /** nginx buffering proxied responses (its default) over HTTP/1.1: the server's X-Accel-Buffering: no turns it off per response. */
+  'nginx-accel': nginx('nginx with proxy_buffering on, honouring X-Accel-Buffering', (block) => replaceDirective(block, 'proxy_buffering', 'on')),
   /** nginx's default Host ($proxy_host): every page request with Origin looks foreign. */
   'nginx-host-rewritten': nginx('nginx rewriting Host (its default)', (block) => replaceDirective(block, 'proxy_set_header Host', undefined)),
   /** nginx's defaults for a proxied location: HTTP/1.0 upstream, buffering, X-Accel-Buffering ignored. */
