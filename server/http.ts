@@ -4,7 +4,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerContext } from './answers.ts';
 import { COMMON_HEADERS, PUSH_HEADERS, answer, answerError, answerJson, answerPreflight, answerRetryLater } from './answers.ts';
 import type { Encoder, OutFrame } from './encodings.ts';
-import { closeFrame, createEncoder } from './encodings.ts';
+import { closeFrame, createEncoder, echoFrame } from './encodings.ts';
+import { Downstream } from './downstream.ts';
 import { authRefusalStatus } from './errors.ts';
 import type { Hub } from './hub.ts';
 import type { HandshakeInfo, ResolvedOptions, TransportName } from './options.ts';
@@ -12,7 +13,7 @@ import { ALL_TRANSPORTS } from './options.ts';
 import { OriginJudge, stripCredentials } from './origins.ts';
 import type { SendOutcome, Upstream } from './upstream.ts';
 import { MAX_QUEUED_SENDS } from './upstream.ts';
-import { checkMessages, decodeUtf8, isCallbackName, isOriginForm, isSessionId, messagesOfBody, parseClientJson, parseSince } from './validate.ts';
+import { checkMessages, decodeUtf8, isCallbackName, isEchoToken, isOriginForm, isSessionId, messagesOfBody, parseClientJson, parseSince } from './validate.ts';
 
 type Query = ReadonlyMap<string, string>;
 
@@ -110,6 +111,7 @@ export class HttpAdapter {
       sessionTimeoutMs: o.sessionTimeoutMs,
       maxBatchMessages: o.maxBatchMessages,
       maxBodyBytes: o.maxBodyBytes,
+      echo: true,
     });
     answerJson(ctx, json, callback);
   }
@@ -161,6 +163,8 @@ export class HttpAdapter {
     if (!isSessionId(sessionId)) return answerError(ctx, 'bad-session-id');
     const callback = query.get('callback');
     if (callback !== undefined && !isCallbackName(callback)) return answerError(ctx, 'bad-callback');
+    const echo = query.get('echo');
+    if (echo !== undefined && !isEchoToken(echo)) return answerError(ctx, 'bad-request');
     // The GET form exists for script transports: any page can make it (section 10).
     this.#credentialsCheck(req, req.method === 'GET');
     // Counted from the start, body reading included: inspect() reports requests truly open.
@@ -188,16 +192,19 @@ export class HttpAdapter {
       if (session === undefined) return answerJson(ctx, closeFrame('unknown-session').json, callback);
       if (session.queuedSends >= MAX_QUEUED_SENDS) return answerRetryLater(ctx, 'rate-limited', this.#options.retryMs);
       const outcome = await this.#upstream.send(session, checked.messages, req);
-      this.#answerSend(ctx, outcome, callback);
+      // Section 7.1: the echo leaves on the stream before the answer, so the client can time the one against the other.
+      const stream = session.downstream;
+      const echoed = echo === undefined ? undefined : stream instanceof Downstream && stream.echo(echoFrame(echo), performance.now());
+      this.#answerSend(ctx, outcome, callback, echoed);
     } finally {
       uncount();
     }
   }
 
-  #answerSend(ctx: AnswerContext, outcome: SendOutcome, callback: string | undefined): void {
+  #answerSend(ctx: AnswerContext, outcome: SendOutcome, callback: string | undefined, echoed: boolean | undefined): void {
     switch (outcome.kind) {
       case 'ack':
-        return answerJson(ctx, JSON.stringify({ type: 'ack', ack: outcome.ack, errors: outcome.errors }), callback);
+        return answerJson(ctx, JSON.stringify({ type: 'ack', ack: outcome.ack, errors: outcome.errors, echoed }), callback);
       case 'rate-limited':
         return answerRetryLater(ctx, 'rate-limited', outcome.retryMs);
       case 'unknown-session': {
