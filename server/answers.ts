@@ -1,5 +1,5 @@
 // Writing whole (non-streaming) answers: errors of PROTOCOL.md section 9, JSON or JSONP bodies,
-// and the cross-origin rules of section 10 that decide their CORS headers.
+// and preflights (section 10; origins.ts decides the CORS headers).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from './errors.ts';
 import { ERRORS } from './errors.ts';
@@ -53,39 +53,6 @@ export function answerJson(ctx: AnswerContext, json: string, callback: string | 
 /** 429 and 503 carry `retryMs` in the body and, for generic clients, a Retry-After in seconds. */
 export function answerRetryLater(ctx: AnswerContext, code: 'rate-limited' | 'too-many-sessions', retryMs: number): void {
   answerError(ctx, code, { retryMs }, { 'Retry-After': String(Math.max(1, Math.ceil(retryMs / 1000))) });
-}
-
-export type OriginVerdict =
-  | { readonly allowed: true; readonly cors: Readonly<Record<string, string>> }
-  | { readonly allowed: false };
-
-/**
- * Section 10. No Origin header (script elements, documents, non-browser clients) or the
- * endpoint's own host: no CORS headers needed. A listed origin gets credentials; `'*'` does not.
- */
-export function judgeOrigin(req: IncomingMessage, allowedOrigins: ReadonlySet<string> | '*'): OriginVerdict {
-  const origin = req.headers.origin;
-  if (origin === undefined || isSameOrigin(origin, req.headers.host)) return { allowed: true, cors: {} };
-  if (allowedOrigins === '*') return { allowed: true, cors: { 'Access-Control-Allow-Origin': '*' } };
-  if (allowedOrigins.has(origin.toLowerCase())) {
-    return { allowed: true, cors: { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true' } };
-  }
-  return { allowed: false };
-}
-
-/** Compares the Origin's host to the Host header, as the brief of section 10 says ("same host"). */
-export function isSameOrigin(origin: string, host: string | undefined): boolean {
-  if (host === undefined) return false;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return false; // `null` and other opaque origins are never the endpoint's own.
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  const defaultPort = url.protocol === 'https:' ? ':443' : ':80';
-  const normalisedHost = host.toLowerCase().endsWith(defaultPort) ? host.slice(0, -defaultPort.length) : host;
-  return url.host === normalisedHost.toLowerCase();
 }
 
 /** Header names a preflight may ask for: a comma-separated list of RFC 9110 tokens. */

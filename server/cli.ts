@@ -13,6 +13,10 @@ Options:
   --host <address>            interface to listen on (default 127.0.0.1, loopback only)
   --path <prefix>             endpoint path (default /comet)
   --allowed-origins <a,b|*>   page origins allowed cross-origin, comma-separated, or *
+  --public-origin <a,b>       the origin(s) pages reach this endpoint at, behind a proxy
+                              that does not pass the browser's Host header through
+  --trust-forwarded           take the public host and scheme from Forwarded, or
+                              X-Forwarded-Host and X-Forwarded-Proto (set by your proxy)
   --help                      show this text
 `;
 
@@ -29,6 +33,8 @@ try {
       host: { type: 'string', default: '127.0.0.1' },
       path: { type: 'string', default: '/comet' },
       'allowed-origins': { type: 'string' },
+      'public-origin': { type: 'string' },
+      'trust-forwarded': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -52,7 +58,12 @@ const allowedOrigins = originsText === undefined ? [] : originsText.trim() === '
 
 let comet;
 try {
-  comet = createCometServer({ path: values.path, allowedOrigins });
+  comet = createCometServer({
+    path: values.path,
+    allowedOrigins,
+    publicOrigin: values['public-origin']?.split(',').map((origin) => origin.trim()).filter((origin) => origin !== ''),
+    trustForwarded: values['trust-forwarded'],
+  });
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
 }

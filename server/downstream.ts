@@ -126,6 +126,16 @@ export class Downstream implements DownstreamHandle {
     this.#send([HEARTBEAT_FRAME], nowMs);
   }
 
+  /**
+   * Section 7.1: writes a client's echo token at once, as a batch of its own, on a stream; false
+   * when this response cannot carry it (a poll, an ended or overflowing stream).
+   */
+  echo(frame: OutFrame, nowMs: number): boolean {
+    if (this.#state !== 'open' || !this.streaming || this.#overflowing(nowMs)) return false;
+    this.#send([frame], nowMs);
+    return true;
+  }
+
   /** Section 5.3, `poll`: a held request with nothing to send is answered `[]` after holdMs. */
   expireHold(nowMs: number): void {
     if (this.#state === 'open' && !this.streaming) this.#answer([], nowMs);

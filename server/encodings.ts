@@ -19,6 +19,11 @@ export function openFrame(seq: number, heartbeatMs: number): OutFrame {
   return { json: `{"type":"open","seq":${seq},"heartbeatMs":${heartbeatMs}}` };
 }
 
+/** An echo of a client's token through its stream (section 7.1): the token is of the echo form, so it needs no escaping. */
+export function echoFrame(token: string): OutFrame {
+  return { json: `{"type":"echo","echo":"${token}"}` };
+}
+
 export function gapFrame(from: number, to: number): OutFrame {
   return { json: `{"type":"gap","from":${from},"to":${to}}` };
 }

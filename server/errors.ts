@@ -17,7 +17,13 @@ export const ERRORS: Readonly<Record<ErrorCode, { readonly status: number; reado
   'forbidden-key': { status: 400, message: 'The JSON holds a forbidden key.' },
   unauthorized: { status: 401, message: 'The handshake was not authenticated.' },
   forbidden: { status: 403, message: 'The handshake was refused.' },
-  'forbidden-origin': { status: 403, message: 'This origin may not use the endpoint.' },
+  'forbidden-origin': {
+    status: 403,
+    // Names what to check: a proxy that rewrites Host makes every same-origin page look foreign.
+    message: 'The page origin (the Origin header, or the iframe origin parameter) is neither this endpoint\'s public origin nor ' +
+      'listed in allowedOrigins. Behind a proxy: pass the browser\'s Host header through (nginx: proxy_set_header Host ' +
+      '$http_host) or set the server option publicOrigin. A page on another origin: list that origin in allowedOrigins.',
+  },
   'not-found': { status: 404, message: 'No such resource.' },
   'method-not-allowed': { status: 405, message: 'This resource does not accept this method.' },
   'body-too-large': { status: 413, message: 'The request body is too large.' },

@@ -2,16 +2,18 @@
 // PROTOCOL.md section 9, bounded body reading, and the handshake, downstream and send resources.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnswerContext } from './answers.ts';
-import { COMMON_HEADERS, PUSH_HEADERS, answer, answerError, answerJson, answerPreflight, answerRetryLater, judgeOrigin } from './answers.ts';
+import { COMMON_HEADERS, PUSH_HEADERS, answer, answerError, answerJson, answerPreflight, answerRetryLater } from './answers.ts';
 import type { Encoder, OutFrame } from './encodings.ts';
-import { closeFrame, createEncoder } from './encodings.ts';
+import { closeFrame, createEncoder, echoFrame } from './encodings.ts';
+import { Downstream } from './downstream.ts';
 import { authRefusalStatus } from './errors.ts';
 import type { Hub } from './hub.ts';
-import type { ResolvedOptions, TransportName } from './options.ts';
+import type { HandshakeInfo, ResolvedOptions, TransportName } from './options.ts';
 import { ALL_TRANSPORTS } from './options.ts';
+import { OriginJudge, stripCredentials } from './origins.ts';
 import type { SendOutcome, Upstream } from './upstream.ts';
 import { MAX_QUEUED_SENDS } from './upstream.ts';
-import { checkMessages, decodeUtf8, isCallbackName, isOriginForm, isSessionId, messagesOfBody, parseClientJson, parseSince } from './validate.ts';
+import { checkMessages, decodeUtf8, isCallbackName, isEchoToken, isOriginForm, isSessionId, messagesOfBody, parseClientJson, parseSince } from './validate.ts';
 
 type Query = ReadonlyMap<string, string>;
 
@@ -26,11 +28,13 @@ export class HttpAdapter {
   #hub: Hub;
   #upstream: Upstream;
   #options: ResolvedOptions;
+  #origins: OriginJudge;
 
   constructor(hub: Hub, upstream: Upstream, options: ResolvedOptions) {
     this.#hub = hub;
     this.#upstream = upstream;
     this.#options = options;
+    this.#origins = new OriginJudge(options, (error) => options.onError(error, 'origin'));
   }
 
   /** The node:http request listener. Never throws, never answers 500. */
@@ -53,7 +57,7 @@ export class HttpAdapter {
     if (resource === undefined || methods === undefined || (isTransport(resource) && !this.#options.transports.includes(resource))) {
       return answerError({ res, cors: {} }, 'not-found');
     }
-    const verdict = judgeOrigin(req, this.#options.allowedOrigins);
+    const verdict = this.#origins.judge(req);
     if (!verdict.allowed) return answerError({ res, cors: {} }, 'forbidden-origin');
     const ctx: AnswerContext = { res, cors: verdict.cors };
     const method = req.method ?? 'GET';
@@ -77,10 +81,11 @@ export class HttpAdapter {
     const callback = query.get('callback');
     if (callback !== undefined && !isCallbackName(callback)) return answerError(ctx, 'bad-callback');
     if (!this.#hub.acceptsSessions()) return answerRetryLater(ctx, 'too-many-sessions', this.#options.retryMs);
+    const info = this.#credentialsCheck(req, callback !== undefined);
     let principal: unknown;
     if (this.#options.authenticate !== undefined) {
       try {
-        principal = await this.#options.authenticate(req);
+        principal = await this.#options.authenticate(req, info);
       } catch (error) {
         const status = authRefusalStatus(error);
         if (status === undefined) this.#options.onError(error, 'authenticate');
@@ -106,6 +111,7 @@ export class HttpAdapter {
       sessionTimeoutMs: o.sessionTimeoutMs,
       maxBatchMessages: o.maxBatchMessages,
       maxBodyBytes: o.maxBodyBytes,
+      echo: true,
     });
     answerJson(ctx, json, callback);
   }
@@ -120,7 +126,7 @@ export class HttpAdapter {
     if (scripted && callback === undefined) return answerError(ctx, 'bad-request');
     if (scripted && callback !== undefined && !isCallbackName(callback)) return answerError(ctx, 'bad-callback');
     const origin = transport === 'iframe' ? query.get('origin') : undefined;
-    if (origin !== undefined && !this.#isAllowedPageOrigin(origin)) return answerError(ctx, 'forbidden-origin');
+    if (origin !== undefined && !(isOriginForm(origin) && this.#origins.isAllowedPageOrigin(origin))) return answerError(ctx, 'forbidden-origin');
     // Section 5.2: for `sse` a native EventSource reconnect carries its resume point in Last-Event-ID.
     const sinceText = query.get('since') ?? (transport === 'sse' ? lastEventId(req) : undefined);
     const since = sinceText === undefined ? undefined : parseSince(sinceText);
@@ -137,11 +143,17 @@ export class HttpAdapter {
     this.#hub.openDownstream(session, ctx.res, encoder, headers, since, transport === 'iframe' ? Math.min(heartbeatMs, frameHeartbeatMs) : heartbeatMs);
   }
 
-  /** Section 5.3, `iframe`: the postMessage target must be of origin form and allowed. */
-  #isAllowedPageOrigin(origin: string): boolean {
-    if (!isOriginForm(origin)) return false;
-    const allowed = this.#options.allowedOrigins;
-    return allowed === '*' || allowed.has(origin.toLowerCase());
+  /**
+   * Section 10: a request whose answer or effect can reach a page not proven allowed (script
+   * carried, or a CORS request under `'*'`) loses its Cookie and Authorization before any hook
+   * sees it. Requests without Origin that are not script carried stay as they are: only the
+   * endpoint's own origin can read their answer (a non-browser client holds its credentials anyway).
+   */
+  #credentialsCheck(req: IncomingMessage, scriptCarried: boolean): HandshakeInfo {
+    const { pageOrigin, proof } = this.#origins.provenance(req);
+    const credentials = proof !== undefined || (req.headers.origin === undefined && !scriptCarried);
+    if (!credentials) stripCredentials(req);
+    return { via: scriptCarried ? 'script' : 'fetch', pageOrigin, proof, credentials };
   }
 
   /** Section 6.2. */
@@ -151,6 +163,10 @@ export class HttpAdapter {
     if (!isSessionId(sessionId)) return answerError(ctx, 'bad-session-id');
     const callback = query.get('callback');
     if (callback !== undefined && !isCallbackName(callback)) return answerError(ctx, 'bad-callback');
+    const echo = query.get('echo');
+    if (echo !== undefined && !isEchoToken(echo)) return answerError(ctx, 'bad-request');
+    // The GET form exists for script transports: any page can make it (section 10).
+    this.#credentialsCheck(req, req.method === 'GET');
     // Counted from the start, body reading included: inspect() reports requests truly open.
     const counted = this.#hub.sessions.get(sessionId);
     let counting = counted !== undefined;
@@ -176,16 +192,19 @@ export class HttpAdapter {
       if (session === undefined) return answerJson(ctx, closeFrame('unknown-session').json, callback);
       if (session.queuedSends >= MAX_QUEUED_SENDS) return answerRetryLater(ctx, 'rate-limited', this.#options.retryMs);
       const outcome = await this.#upstream.send(session, checked.messages, req);
-      this.#answerSend(ctx, outcome, callback);
+      // Section 7.1: the echo leaves on the stream before the answer, so the client can time the one against the other.
+      const stream = session.downstream;
+      const echoed = echo === undefined ? undefined : stream instanceof Downstream && stream.echo(echoFrame(echo), performance.now());
+      this.#answerSend(ctx, outcome, callback, echoed);
     } finally {
       uncount();
     }
   }
 
-  #answerSend(ctx: AnswerContext, outcome: SendOutcome, callback: string | undefined): void {
+  #answerSend(ctx: AnswerContext, outcome: SendOutcome, callback: string | undefined, echoed: boolean | undefined): void {
     switch (outcome.kind) {
       case 'ack':
-        return answerJson(ctx, JSON.stringify({ type: 'ack', ack: outcome.ack, errors: outcome.errors }), callback);
+        return answerJson(ctx, JSON.stringify({ type: 'ack', ack: outcome.ack, errors: outcome.errors, echoed }), callback);
       case 'rate-limited':
         return answerRetryLater(ctx, 'rate-limited', outcome.retryMs);
       case 'unknown-session': {

@@ -8,6 +8,7 @@ export type { ServerInspection } from './hub.ts';
 export type {
   Awaitable,
   CometServerOptions,
+  HandshakeInfo,
   PublishContext,
   SessionCloseContext,
   SessionInfo,

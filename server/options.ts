@@ -60,6 +60,33 @@ export interface SessionCloseContext {
 
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * What `authenticate` is told about the handshake besides its request (PROTOCOL.md section 10).
+ */
+export interface HandshakeInfo {
+  /**
+   * `'script'`: asked for as JSONP (a `callback` parameter), so any page that includes it by a
+   * script element runs the answer; `'fetch'`: answered as JSON, which only the endpoint's own
+   * origin, or a page CORS allows, can read.
+   */
+  readonly via: 'script' | 'fetch';
+  /** The asking page's origin as the request says it (Origin, else Referer); undefined when it does not. */
+  readonly pageOrigin: string | undefined;
+  /**
+   * How the server knows the page may act for the user: `'same-origin'` (the endpoint's public
+   * origin), `'allowed-origin'` (listed in allowedOrigins), or `undefined`: not proven.
+   */
+  readonly proof: 'same-origin' | 'allowed-origin' | undefined;
+  /**
+   * Whether the request's credentials reached this hook. `false` when the answer could reach a
+   * page that is not proven (a script handshake, or a CORS one under `allowedOrigins: '*'`): the
+   * server removed `Cookie` and `Authorization` from `req` first, so a hook that reads them sees
+   * an anonymous visitor. A hook that trusts anything else the browser attaches by itself (a
+   * client certificate, the remote address) must refuse, or stay anonymous, when this is false.
+   */
+  readonly credentials: boolean;
+}
+
 export interface CometServerOptions {
   /**
    * URL path prefix the endpoint answers under; everything else gets `404 not-found`.
@@ -106,6 +133,21 @@ export interface CometServerOptions {
    * @default [] (same-origin only)
    */
   allowedOrigins?: readonly string[] | '*';
+  /**
+   * The origin pages reach this endpoint at (or several), for example `'https://push.example.com'`.
+   * Same-origin requests are then recognised by this exact origin (scheme, host and port) instead
+   * of the Host header. Set it when a proxy in front does not pass the browser's Host through.
+   * @default undefined (the Host header says it, or the forwarding headers with trustForwarded)
+   */
+  publicOrigin?: string | readonly string[];
+  /**
+   * Takes this endpoint's public host and scheme from the `Forwarded` header (its last element,
+   * written by the proxy nearest to the server), else from `X-Forwarded-Host` and
+   * `X-Forwarded-Proto` (their last values), instead of the Host header. Turn it on only behind a
+   * proxy that sets them. Ignored when publicOrigin is set.
+   * @default false
+   */
+  trustForwarded?: boolean;
   /**
    * A session with no open downstream request for this long is dropped with its buffer.
    * Raise it to let clients resume after longer outages, at the cost of memory.
@@ -173,10 +215,11 @@ export interface CometServerOptions {
    * Called at each handshake. Its result is kept as the session's `principal`. Returning `false`
    * refuses with `401 unauthorized`; throwing a {@link CometAuthError} (or any error with a
    * `status` of 401 or 403) refuses with that status. Any other error also refuses with 401 and
-   * is reported to `onError`.
+   * is reported to `onError`. A handshake whose answer could reach a page the server cannot prove
+   * allowed (see {@link HandshakeInfo}) arrives without its `Cookie` and `Authorization` headers.
    * @default undefined (every handshake is accepted, principal `undefined`)
    */
-  authenticate?: (req: IncomingMessage) => unknown;
+  authenticate?: (req: IncomingMessage, handshake: HandshakeInfo) => unknown;
   /**
    * Decides whether a session may subscribe to a channel. `false` (or an error) refuses the
    * message with `forbidden` in the ack's `errors`.
@@ -218,7 +261,9 @@ export interface CometServerOptions {
    */
   onSessionClose?: (ctx: SessionCloseContext) => Awaitable<void>;
   /**
-   * Receives errors thrown by the application's hooks, which never reach the client as a 500.
+   * Receives errors thrown by the application's hooks, which never reach the client as a 500, and
+   * configuration problems the server finds at run time (`where` is `'origin'` for a refused
+   * Origin that looks like a proxy rewriting Host: reported once, with the fix).
    * @default logs to `console.error`
    */
   onError?: (error: unknown, where: string) => void;
@@ -229,10 +274,12 @@ type HookNames =
   | 'onUnsubscribe' | 'onSessionOpen' | 'onSessionClose';
 
 /** Options with every default applied, as the server's modules read them. */
-export type ResolvedOptions = Required<Omit<CometServerOptions, HookNames | 'allowedOrigins' | 'transports'>> &
+export type ResolvedOptions = Required<Omit<CometServerOptions, HookNames | 'allowedOrigins' | 'transports' | 'publicOrigin'>> &
   Pick<CometServerOptions, HookNames> & {
     /** Lower-cased allowed origins, or `'*'`. */
     readonly allowedOrigins: ReadonlySet<string> | '*';
+    /** Serialised public origins, or undefined: judged from each request. */
+    readonly publicOrigins: ReadonlySet<string> | undefined;
     readonly transports: readonly TransportName[];
   };
 
@@ -277,6 +324,8 @@ export function resolveOptions(options: CometServerOptions = {}): ResolvedOption
     ...numbers,
     path: resolvePath(options.path ?? '/comet'),
     allowedOrigins: resolveOrigins(options.allowedOrigins ?? []),
+    publicOrigins: resolvePublicOrigins(options.publicOrigin),
+    trustForwarded: options.trustForwarded === true,
     transports: resolveTransports(options.transports ?? ALL_TRANSPORTS),
     onError: options.onError ?? defaultOnError,
     authenticate: options.authenticate,
@@ -311,6 +360,18 @@ function resolveOrigins(origins: readonly string[] | '*'): ReadonlySet<string> |
   return resolved;
 }
 
+function resolvePublicOrigins(origins: string | readonly string[] | undefined): ReadonlySet<string> | undefined {
+  if (origins === undefined) return undefined;
+  const list = typeof origins === 'string' ? [origins] : origins;
+  if (list.length === 0) return undefined;
+  // Serialised as a browser sends Origin: lower case, default port left out.
+  return new Set(list.map((origin) => {
+    const normalised = origin.replace(/\/$/, '').toLowerCase();
+    if (!ORIGIN_FORM.test(normalised)) throw new TypeError('cometkit: publicOrigin entries must look like https://host[:port]');
+    return new URL(normalised).origin;
+  }));
+}
+
 function resolveTransports(transports: readonly TransportName[]): readonly TransportName[] {
   for (const name of transports) {
     if (!ALL_TRANSPORTS.includes(name)) throw new TypeError('cometkit: unknown transport in option transports');
@@ -320,5 +381,7 @@ function resolveTransports(transports: readonly TransportName[]): readonly Trans
 }
 
 function defaultOnError(error: unknown, where: string): void {
-  console.error(`[cometkit] ${where}:`, error);
+  // A configuration report is one line with its fix; a stack would only bury it.
+  if (where === 'origin' && error instanceof Error) console.error(`[cometkit] ${error.message}`);
+  else console.error(`[cometkit] ${where}:`, error);
 }

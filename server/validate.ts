@@ -9,6 +9,8 @@ const CALLBACK_FORM = /^[A-Za-z_$][\w$]{0,63}$/;
 const CHANNEL_FORM = /^[A-Za-z0-9_.:/@~-]{1,128}$/;
 /** Section 5.3, `iframe`: the `origin` parameter. */
 const ORIGIN_FORM = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?$/;
+/** Section 7.1: the `echo` parameter of a send. */
+const ECHO_FORM = /^[A-Za-z0-9_-]{1,32}$/;
 /** A decimal integer; 16 digits is above any seq a session can reach and below 2^53 overflow. */
 const SINCE_FORM = /^[0-9]{1,16}$/;
 
@@ -25,6 +27,10 @@ export function isCallbackName(value: string): boolean {
 
 export function isChannel(value: string): boolean {
   return CHANNEL_FORM.test(value);
+}
+
+export function isEchoToken(value: string): boolean {
+  return ECHO_FORM.test(value);
 }
 
 export function isOriginForm(value: string): boolean {

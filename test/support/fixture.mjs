@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import { createCometServer } from '../../dist/server.mjs';
 import { startFaultFixture } from './fault-fixture.mjs';
 import { attackerPage, crossTabFixture } from './crosstab-fixture.mjs';
+import { startHijackFixture } from './hijack-fixture.mjs';
 
 const FIXTURE_PREFIX = '/__fixture/';
 
@@ -58,10 +59,12 @@ export async function startFixture() {
   });
   const crossPort = await listen(crossServer);
   const faults = await startFaultFixture();
-  const env = { sameOrigin: '/comet', crossOrigin: `http://127.0.0.1:${crossPort}/comet`, ...faults.env };
+  const hijack = await startHijackFixture();
+  const env = { sameOrigin: '/comet', crossOrigin: `http://127.0.0.1:${crossPort}/comet`, ...faults.env, ...hijack.env };
 
   const shutdown = () => {
     faults.close();
+    hijack.close();
     crossTab.close();
     void sameOrigin.close();
     void crossOrigin.close();
@@ -84,6 +87,7 @@ export async function startFixture() {
         return undefined;
       }
       if (crossTab.owns(url)) return crossTab.handle(ctx, url);
+      if (hijack.owns(url)) return hijack.handle(ctx, url);
       if (url.pathname === `${FIXTURE_PREFIX}env`) {
         ctx.respond = false;
         sendJson(ctx.res, 200, env);

@@ -277,6 +277,29 @@ test('the CLI prints its endpoint, serves with default broadcast and stops on SI
   }
 });
 
+test('the CLI takes --public-origin (a proxy in front that rewrites Host) and --trust-forwarded', async () => {
+  for (const [args, headers] of [
+    [['--public-origin', 'https://push.example'], { Origin: 'https://push.example', Host: 'backend:8080' }],
+    [['--trust-forwarded'], { Origin: 'https://push.example', 'X-Forwarded-Host': 'push.example', 'X-Forwarded-Proto': 'https' }],
+  ] as const) {
+    const child = spawn(process.execPath, ['--import', './test/support/register.mjs', 'server/cli.ts', '--port', '0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    try {
+      while (!/listening on (http:\S+)/.test(output)) await once(child.stdout, 'data');
+      const base = /listening on (http:\S+)/.exec(output)![1]!;
+      assert.equal((await request(`${base}/handshake?v=1`, { method: 'POST', headers })).status, 200, args.join(' '));
+      const foreign = await request(`${base}/handshake?v=1`, { method: 'POST', headers: { ...headers, Origin: 'https://evil.example' } });
+      assert.equal(foreign.status, 403, args.join(' '));
+    } finally {
+      clearTimeout(timer);
+      child.kill('SIGTERM');
+    }
+  }
+});
+
 test('the CLI explains itself with --help and refuses unknown options', async () => {
   const run = async (args: string[]) => {
     const child = spawn(process.execPath, ['--import', './test/support/register.mjs', 'server/cli.ts', ...args], { cwd: root });
