@@ -48,4 +48,16 @@ export default tseslint.config(
     files: ['**/*.{js,mjs}'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
+  {
+    // Pages that QtWebKit 5.212 and other engines without modules run as they are: ES5 scripts.
+    files: ['demo/public/chat.js', 'demo/public/compat.js', 'demo/public/compat-legacy.js', 'scripts/qtwebkit-probe/*.js', 'test/qtwebkit/pages/*.js'],
+    languageOptions: {
+      ecmaVersion: 5,
+      sourceType: 'script',
+      // The ES2015 library objects these engines have (QtWebKit 5.212: Promise, Map, Set, typed arrays...).
+      globals: { ...globals.browser, ...globals.es2015, CometKit: 'readonly', PROBE: 'readonly' },
+    },
+    // ES5 has no optional catch binding: a catch names what it ignores.
+    rules: { 'no-unused-vars': ['error', { caughtErrors: 'none' }] },
+  },
 );

@@ -4,13 +4,13 @@
 # stops and names what to install. It never lets a run skip an engine silently.
 set -euo pipefail
 
-engines="${BROWSERS:-chromium,firefox,webkit}"
-[ "${CI:-}" = "true" ] && engines="chromium,firefox,webkit"
+engines="${BROWSERS:-chromium,firefox,webkit,qtwebkit}"
+[ "${CI:-}" = "true" ] && engines="chromium,firefox,webkit,qtwebkit"
 
 missing_pkgs=()
 need() { # need <file> <debian packages...>
   local file=$1; shift
-  [ -x "$file" ] || missing_pkgs+=("$@")
+  [ -e "$file" ] || missing_pkgs+=("$@")
 }
 case ",$engines," in *,chromium,*) need /usr/bin/chromium chromium ;; esac
 case ",$engines," in *,firefox,*) need /usr/lib/firefox-esr/firefox-esr firefox-esr ;; esac
@@ -18,6 +18,12 @@ case ",$engines," in *,webkit,*)
   need /usr/bin/WebKitWebDriver webkit2gtk-driver
   need /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser webkit2gtk-driver
   need /usr/bin/Xvfb xvfb xauth
+  ;;
+esac
+# QtWebKit 5.212 (the legacy bundle's engine, scripts/lib/qtwebkit.mjs): Qt's offscreen platform, no X display.
+case ",$engines," in *,qtwebkit,*)
+  need /usr/bin/python3 python3
+  need /usr/lib/python3/dist-packages/PyQt5/QtWebKitWidgets.abi3.so python3-pyqt5.qtwebkit
   ;;
 esac
 
@@ -36,5 +42,5 @@ fi
 
 echo "The browser tests need: ${pkgs[*]} (Debian package names)." >&2
 echo "Install them (for example: sudo apt-get install --no-install-recommends ${pkgs[*]})," >&2
-echo "or narrow a local run with BROWSERS=chromium,firefox,webkit (CI always runs all three)." >&2
+echo "or narrow a local run with BROWSERS=chromium,firefox,webkit,qtwebkit (CI always runs all four)." >&2
 exit 1

@@ -1,4 +1,5 @@
-// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle, of the six transports
+// `npm run size`: raw, minified, gzip and brotli bytes of the full UMD bundle, of its legacy (ES5)
+// build, of the six transports
 // without cross-tab sharing, of an app that imports only the EventSource transport and of an app
 // that imports BayeuxClient (cometkit/bayeux);
 // fails when a gzip size passes its budget in package.json ("sizeBudgets", in bytes; 1 KB = 1024 bytes).
@@ -59,6 +60,13 @@ const rows = [
     ...measure(await readFile(new URL('dist/cometkit.umd.js', root), 'utf8'), await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8')),
     code: await readFile(new URL('dist/cometkit.umd.min.js', root), 'utf8'),
     map: JSON.parse(await readFile(new URL('dist/cometkit.umd.min.js.map', root), 'utf8')),
+  },
+  {
+    name: 'dist/cometkit.legacy.umd.min.js (the same, in ES5 for engines before ES2020)',
+    budget: budgets.legacyUmdGzipBytes,
+    ...measure(await readFile(new URL('dist/cometkit.legacy.umd.js', root), 'utf8'), await readFile(new URL('dist/cometkit.legacy.umd.min.js', root), 'utf8')),
+    code: await readFile(new URL('dist/cometkit.legacy.umd.min.js', root), 'utf8'),
+    map: JSON.parse(await readFile(new URL('dist/cometkit.legacy.umd.min.js.map', root), 'utf8')),
   },
   {
     name: 'the six transports without cross-tab sharing (UMD minifier)',

@@ -1,13 +1,14 @@
 // `npm run test:node`: every *.test.ts under test/unit, test/conformance, test/bayeux (the Bayeux
 // client against real Faye and CometD servers), test/demo (the demo server), test/package (the
 // packed tarball in a fresh app), test/engines (an old engine: QtWebKit through wkhtmltoimage),
-// test/proxies (real nginx, HAProxy and Squid in front of the server, Chromium and Firefox) and test/bench (the benchmarks' --quick mode) through node's own
+// test/proxies (real nginx, HAProxy and Squid in front of the server, Chromium and Firefox), test/qtwebkit
+// (the legacy bundle in QtWebKit 5.212) and test/bench (the benchmarks' --quick mode) through node's own
 // test runner. Node 20 cannot expand globs in `--test` arguments, so the files are listed here.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const suites = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/conformance', 'test/bayeux', 'test/demo', 'test/package', 'test/engines', 'test/proxies', 'test/bench'];
+const suites = process.argv.length > 2 ? process.argv.slice(2) : ['test/unit', 'test/conformance', 'test/bayeux', 'test/demo', 'test/package', 'test/engines', 'test/proxies', 'test/qtwebkit', 'test/bench'];
 
 function findTests(dir) {
   let entries;

@@ -1,152 +1,221 @@
 // The compatibility page: runs each transport alone, same-origin and cross-origin, and measures it.
-// It uses the package's ESM build the way a module script does. Results are on
-// `window.cometkitCompat` ({ done, userAgent, results }) for `npm run compat`.
-import { CometClientCore, eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp } from '/dist/cometkit.mjs';
+// Written in ES5 so that every engine runs the same measurement: an engine with modules starts it
+// with the package's ESM build (compat-modern.js, CometClientCore and the transport objects), one
+// without (QtWebKit 5.212, old Safari) with the legacy UMD bundle (compat-legacy.js, CometClient by
+// transport name). Results are on `window.cometkitCompat` ({ done, userAgent, bundle, results })
+// for `npm run compat`, which also watches `window.status` in QtWebKit.
+(function () {
+  'use strict';
 
-const TRANSPORTS = [eventsource, xhrStreaming, multipart, iframe, longPolling, jsonp];
-const OPEN_TIMEOUT_MS = 8000;
-const MESSAGE_TIMEOUT_MS = 5000;
-const ROUND_TRIPS = 5;
-const BURST = { count: 4, gapMs: 150 };
-const $ = (id) => document.getElementById(id);
+  var TRANSPORTS = ['eventsource', 'xhr-streaming', 'multipart', 'iframe', 'long-polling', 'jsonp'];
+  var OPEN_TIMEOUT_MS = 8000;
+  var MESSAGE_TIMEOUT_MS = 5000;
+  var ROUND_TRIPS = 5;
+  var BURST = { count: 4, gapMs: 150 };
+  var $ = function (id) { return document.getElementById(id); };
+  var now = function () { return window.performance ? performance.now() : Date.now(); };
 
-const state = { done: false, userAgent: navigator.userAgent, results: [] };
-window.cometkitCompat = state;
+  var state = { done: false, userAgent: navigator.userAgent, bundle: null, results: [] };
+  window.cometkitCompat = state;
 
-function timeout(ms, what) {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(`timeout: ${what}`)), ms));
-}
+  /** Rejects after `ms`, for a race with what it bounds. */
+  function timeout(ms, what) {
+    return new Promise(function (resolve, reject) { setTimeout(function () { reject(new Error('timeout: ' + what)); }, ms); });
+  }
 
-/** Resolves when the client is open; rejects when it closes or takes too long. */
-function opened(client) {
-  return Promise.race([
-    new Promise((resolve, reject) => {
-      client.on('statechange', ({ state: next, reason }) => {
-        if (next === 'open') resolve();
-        else if (next === 'closed') reject(new Error(reason));
+  /** Resolves when the client is open; rejects when it closes or takes too long. */
+  function opened(client) {
+    return Promise.race([
+      new Promise(function (resolve, reject) {
+        client.on('statechange', function (change) {
+          if (change.state === 'open') resolve();
+          else if (change.state === 'closed') reject(new Error(change.reason));
+        });
+      }),
+      timeout(OPEN_TIMEOUT_MS, 'open'),
+    ]);
+  }
+
+  function firstIndex(list, match) {
+    for (var index = 0; index < list.length; index += 1) if (match(list[index])) return index;
+    return -1;
+  }
+
+  /** Messages of one channel, awaited one by one. */
+  function inbox() {
+    var queue = [];
+    var waiters = [];
+    return {
+      push: function (data) {
+        var index = firstIndex(waiters, function (waiter) { return waiter.match(data); });
+        if (index >= 0) waiters.splice(index, 1)[0].resolve(data);
+        else queue.push(data);
+      },
+      next: function (match, what) {
+        var index = firstIndex(queue, match);
+        if (index >= 0) return Promise.resolve(queue.splice(index, 1)[0]);
+        return Promise.race([new Promise(function (resolve) { waiters.push({ match: match, resolve: resolve }); }), timeout(MESSAGE_TIMEOUT_MS, what)]);
+      },
+    };
+  }
+
+  /** A GET answered with JSON, by XHR (which every engine has). */
+  function getJson(url) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open('GET', url);
+      xhr.onload = function () {
+        if (xhr.status === 200) resolve(JSON.parse(xhr.responseText));
+        else reject(new Error('HTTP ' + xhr.status));
+      };
+      xhr.onerror = function () { reject(new Error('network')); };
+      xhr.send();
+    });
+  }
+
+  var median = function (values) { return values.slice().sort(function (a, b) { return a - b; })[Math.floor(values.length / 2)]; };
+  var randomId = function () { return (Math.random().toString(36).slice(2, 10) + Math.random().toString(36).slice(2, 10)).slice(0, 16); };
+
+  /** Measures transport `name` against `endpoint`, with clients from `connect(endpoint, name, options)`. */
+  function measure(connect, name, origin, endpoint) {
+    var result = { transport: name, origin: origin, works: false, firstFrameMs: null, latencyMs: null, streams: null, newRequests: null, error: null };
+    var errors = [];
+    var api = endpoint.replace(/\/comet$/, '');
+    var channel = 'compat/' + randomId();
+    var query = 'channel=' + encodeURIComponent(channel);
+    var messages = inbox();
+    var started = now();
+    var trips = [];
+    var before = 0;
+    var client;
+    try {
+      client = connect(endpoint, name, { probeTimeoutMs: 4000, reconnect: { maxAttempts: 1 } });
+    } catch (error) {
+      result.error = String(error);
+      return Promise.resolve(result);
+    }
+    client.on('error', function (error) { errors.push(error.type + (error.status ? ' ' + error.status : '')); });
+
+    function roundTrip(ping) {
+      if (ping > ROUND_TRIPS) return Promise.resolve();
+      var sent = now();
+      client.publish(channel, { ping: ping }).catch(function () { /* the wait for its echo fails instead */ });
+      return messages.next(function (data) { return data.ping === ping; }, 'round trip').then(function () {
+        trips.push(now() - sent);
+        return roundTrip(ping + 1);
       });
-    }),
-    timeout(OPEN_TIMEOUT_MS, 'open'),
-  ]);
-}
+    }
+    function burstMessage(index) {
+      if (index > BURST.count) return Promise.resolve();
+      return messages.next(function (data) { return data.burst === index; }, 'burst').then(function () { return burstMessage(index + 1); });
+    }
 
-/** Messages of one channel, awaited one by one. */
-function inbox() {
-  const queue = [];
-  const waiters = [];
-  return {
-    push(data) {
-      const index = waiters.findIndex((waiter) => waiter.match(data));
-      if (index >= 0) waiters.splice(index, 1)[0].resolve(data);
-      else queue.push(data);
-    },
-    next(match, what) {
-      const index = queue.findIndex(match);
-      if (index >= 0) return Promise.resolve(queue.splice(index, 1)[0]);
-      return Promise.race([new Promise((resolve) => waiters.push({ match, resolve })), timeout(MESSAGE_TIMEOUT_MS, what)]);
-    },
+    return opened(client).then(function () {
+      result.firstFrameMs = Math.round(now() - started);
+      client.subscribe(channel, function (data) { messages.push(data); });
+      // The echo of a first publish proves the subscription and the whole path work.
+      return client.publish(channel, { ping: 0 });
+    }).then(function () {
+      return messages.next(function (data) { return data.ping === 0; }, 'first message');
+    }).then(function () {
+      result.works = true;
+      return roundTrip(1);
+    }).then(function () {
+      result.latencyMs = Math.round(median(trips) * 10) / 10;
+      return getJson(api + '/demo/compat/requests?' + query);
+    }).then(function (counted) {
+      before = counted.downstreamRequests;
+      return getJson(api + '/demo/compat/burst?' + query + '&count=' + BURST.count + '&gapMs=' + BURST.gapMs);
+    }).then(function () {
+      return burstMessage(1);
+    }).then(function () {
+      return getJson(api + '/demo/compat/requests?' + query);
+    }).then(function (counted) {
+      // A streaming transport carries the whole burst on the request already open; a polling one
+      // needs a new request after each answer.
+      result.newRequests = counted.downstreamRequests - before;
+      result.streams = result.newRequests === 0;
+    }).catch(function (error) {
+      result.error = errors[0] || (error instanceof Error ? error.message : String(error));
+    }).then(function () {
+      client.close();
+      return result;
+    });
+  }
+
+  function cells(result) {
+    if (!result) return [['pending', '…'], ['pending', ''], ['pending', ''], ['pending', '']];
+    if (!result.works) return [['fails', 'fails' + (result.error ? ': ' + result.error : '')], ['', result.firstFrameMs === null ? '—' : result.firstFrameMs + ' ms'], ['', '—'], ['', '—']];
+    var streams = result.streams === null ? '—' : result.streams ? 'yes' : 'no (' + result.newRequests + ' new requests)';
+    return [['works', 'works'], ['', result.firstFrameMs + ' ms'], ['', result.latencyMs + ' ms'], ['', streams]];
+  }
+
+  function render() {
+    var body = $('matrix');
+    while (body.firstChild) body.removeChild(body.firstChild);
+    TRANSPORTS.forEach(function (transport) {
+      var row = document.createElement('tr');
+      var name = document.createElement('th');
+      name.scope = 'row';
+      name.textContent = transport;
+      row.appendChild(name);
+      ['same', 'cross'].forEach(function (origin) {
+        var result = state.results[firstIndex(state.results, function (entry) { return entry.transport === transport && entry.origin === origin; })];
+        cells(result).forEach(function (pair) {
+          var cell = document.createElement('td');
+          if (pair[0]) cell.className = pair[0];
+          cell.textContent = pair[1];
+          row.appendChild(cell);
+        });
+      });
+      body.appendChild(row);
+    });
+  }
+
+  function runAll(connect) {
+    $('run').disabled = true;
+    state.done = false;
+    state.results.length = 0;
+    render();
+    var sameOrigin = location.protocol + '//' + location.host + '/comet';
+    var runs = [];
+    return getJson('/demo/config.json').then(function (config) {
+      TRANSPORTS.forEach(function (transport) {
+        runs.push([transport, 'same', sameOrigin], [transport, 'cross', config.crossOrigin]);
+      });
+      var next = function (index) {
+        if (index === runs.length) return undefined;
+        var run = runs[index];
+        $('progress').textContent = 'Running ' + run[0] + ', ' + run[1] + ' origin…';
+        return measure(connect, run[0], run[1], run[2]).then(function (result) {
+          state.results.push(result);
+          render();
+          return next(index + 1);
+        });
+      };
+      return next(0);
+    }).then(function () {
+      var working = state.results.filter(function (result) { return result.works; }).length;
+      $('progress').textContent = 'Done: ' + working + ' of ' + state.results.length + ' combinations work in this browser.';
+    }, function (error) {
+      $('progress').textContent = 'Stopped: ' + error.message;
+    }).then(function () {
+      $('run').disabled = false;
+      state.done = true;
+      // QtWebKit's driver (scripts/lib/qtwebkit.mjs) reads the results once the status says so.
+      window.status = 'cometkit-done';
+    });
+  }
+
+  /**
+   * Starts the page with `connect(endpoint, transportName, options)`, which makes a client of one
+   * transport; `bundle` names the build it comes from, shown on the page.
+   */
+  window.cometkitCompatStart = function (bundle, connect) {
+    state.bundle = bundle;
+    $('engine').textContent = 'Browser: ' + navigator.userAgent + ' · bundle: ' + bundle;
+    $('run').addEventListener('click', function () { runAll(connect); });
+    render();
+    runAll(connect);
   };
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { cache: 'no-store' });
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const randomId = () => Array.from(crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, '0')).join('');
-
-async function measure(transport, origin, endpoint) {
-  const result = { transport: transport.name, origin, works: false, firstFrameMs: null, latencyMs: null, streams: null, newRequests: null, error: null };
-  const errors = [];
-  const api = endpoint.replace(/\/comet$/, '');
-  const channel = `compat/${randomId()}`;
-  const messages = inbox();
-  const started = performance.now();
-  const client = new CometClientCore(endpoint, { transports: [transport], probeTimeoutMs: 4000, reconnect: { maxAttempts: 1 } });
-  client.on('error', (error) => errors.push(`${error.type}${error.status ? ` ${error.status}` : ''}`));
-  try {
-    await opened(client);
-    result.firstFrameMs = Math.round(performance.now() - started);
-    client.subscribe(channel, (data) => messages.push(data));
-    // The echo of a first publish proves the subscription and the whole path work.
-    await client.publish(channel, { ping: 0 });
-    await messages.next((data) => data.ping === 0, 'first message');
-    result.works = true;
-    const trips = [];
-    for (let ping = 1; ping <= ROUND_TRIPS; ping += 1) {
-      const sent = performance.now();
-      void client.publish(channel, { ping });
-      await messages.next((data) => data.ping === ping, 'round trip');
-      trips.push(performance.now() - sent);
-    }
-    result.latencyMs = Math.round(median(trips) * 10) / 10;
-    const query = `channel=${encodeURIComponent(channel)}`;
-    const before = (await getJson(`${api}/demo/compat/requests?${query}`)).downstreamRequests;
-    await getJson(`${api}/demo/compat/burst?${query}&count=${BURST.count}&gapMs=${BURST.gapMs}`);
-    for (let index = 1; index <= BURST.count; index += 1) await messages.next((data) => data.burst === index, 'burst');
-    const after = (await getJson(`${api}/demo/compat/requests?${query}`)).downstreamRequests;
-    // A streaming transport carries the whole burst on the request already open; a polling one
-    // needs a new request after each answer.
-    result.newRequests = after - before;
-    result.streams = after === before;
-  } catch (error) {
-    result.error = errors[0] ?? (error instanceof Error ? error.message : String(error));
-  } finally {
-    client.close();
-  }
-  return result;
-}
-
-function cells(result) {
-  if (!result) return [['pending', '…'], ['pending', ''], ['pending', ''], ['pending', '']];
-  if (!result.works) return [['fails', `fails${result.error ? `: ${result.error}` : ''}`], ['', result.firstFrameMs === null ? '—' : `${result.firstFrameMs} ms`], ['', '—'], ['', '—']];
-  const streams = result.streams === null ? '—' : result.streams ? 'yes' : `no (${result.newRequests} new requests)`;
-  return [['works', 'works'], ['', `${result.firstFrameMs} ms`], ['', `${result.latencyMs} ms`], ['', streams]];
-}
-
-function render() {
-  $('matrix').replaceChildren(...TRANSPORTS.map((transport) => {
-    const row = document.createElement('tr');
-    const name = document.createElement('th');
-    name.scope = 'row';
-    name.textContent = transport.name;
-    row.append(name);
-    for (const origin of ['same', 'cross']) {
-      const result = state.results.find((entry) => entry.transport === transport.name && entry.origin === origin);
-      for (const [className, text] of cells(result)) {
-        const cell = document.createElement('td');
-        if (className) cell.className = className;
-        cell.textContent = text;
-        row.append(cell);
-      }
-    }
-    return row;
-  }));
-}
-
-async function runAll() {
-  $('run').disabled = true;
-  state.done = false;
-  state.results.length = 0;
-  render();
-  const { crossOrigin } = await getJson('/demo/config.json');
-  const sameOrigin = new URL('/comet', location.href).href;
-  for (const transport of TRANSPORTS) {
-    for (const [origin, endpoint] of [['same', sameOrigin], ['cross', crossOrigin]]) {
-      $('progress').textContent = `Running ${transport.name}, ${origin} origin…`;
-      state.results.push(await measure(transport, origin, endpoint));
-      render();
-    }
-  }
-  const working = state.results.filter((result) => result.works).length;
-  $('progress').textContent = `Done: ${working} of ${state.results.length} combinations work in this browser.`;
-  $('run').disabled = false;
-  state.done = true;
-}
-
-$('engine').textContent = `Browser: ${navigator.userAgent}`;
-$('run').addEventListener('click', () => void runAll());
-render();
-void runAll();
+})();

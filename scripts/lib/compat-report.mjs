@@ -5,11 +5,11 @@ export const TRANSPORT_ORDER = ['eventsource', 'xhr-streaming', 'multipart', 'if
 export const README_START = '<!-- compat:start (written by npm run compat) -->';
 export const README_END = '<!-- compat:end -->';
 
-const LABELS = { chromium: 'Chromium', firefox: 'Firefox ESR', webkit: 'WebKitGTK' };
+const LABELS = { chromium: 'Chromium', firefox: 'Firefox ESR', webkit: 'WebKitGTK', qtwebkit: 'QtWebKit' };
 
 /** `Chromium 156`, from the engine name and its full version. */
 export function engineLabel(name, version) {
-  const major = name === 'webkit' ? /^\d+\.\d+/.exec(version ?? '')?.[0] : /^\d+/.exec(version ?? '')?.[0];
+  const major = name === 'webkit' || name === 'qtwebkit' ? /^\d+\.\d+/.exec(version ?? '')?.[0] : /^\d+/.exec(version ?? '')?.[0];
   return major ? `${LABELS[name] ?? name} ${major}` : (LABELS[name] ?? name);
 }
 
@@ -44,6 +44,12 @@ export const LEGEND = 'Each cell: works or fails · first frame (client created 
   'they took (a polling transport needs one after each answer). ' +
   'Loopback (127.0.0.1), so the times show each engine\'s own overhead, not a network\'s.';
 
+/** Which build each engine's page ran (the page says: the ESM build, or the legacy UMD bundle where modules are missing). */
+function bundles(runs) {
+  const lines = runs.filter((run) => run.bundle).map((run) => `- ${engineLabel(run.name, run.version)}: \`${run.bundle}\``);
+  return lines.length ? ['The build each engine\'s page ran (`nomodule` loads the legacy bundle where modules are missing):', '', ...lines, ''] : [];
+}
+
 export function compatibilityMarkdown(runs, { date, machine, screenshots }) {
   return [
     '# Compatibility',
@@ -56,11 +62,13 @@ export function compatibilityMarkdown(runs, { date, machine, screenshots }) {
     '',
     LEGEND,
     '',
+    ...bundles(runs),
     '## Not run here',
     '',
     '- **Internet Explorer** (the `iframe` transport\'s htmlfile path, used where `ActiveXObject` exists):',
-    '  no such engine runs on this machine, and the bundles target ES2020, which old IE does not run. The',
-    '  htmlfile path is covered only by a jsdom test with a stand-in `ActiveXObject`.',
+    '  no such engine runs on this machine. The legacy bundle is ES5 syntax, but IE 11 also lacks',
+    '  library objects the client uses (`Promise`, `Symbol`, `Array.from`, `Object.assign`...): see the',
+    '  README\'s "Browser support". The htmlfile path is covered only by a jsdom test with a stand-in `ActiveXObject`.',
     '- **Safari** on macOS and iOS: WebKitGTK shares the engine, not Apple\'s network stack.',
     '- **Mobile browsers**, and anything behind a real proxy (see the README on proxies).',
     '',

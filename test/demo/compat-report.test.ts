@@ -12,6 +12,7 @@ test('names engines by their major version', () => {
   assert.equal(engineLabel('chromium', '156.0.7000.1'), 'Chromium 156');
   assert.equal(engineLabel('firefox', '153.0'), 'Firefox ESR 153');
   assert.equal(engineLabel('webkit', '2.50.4'), 'WebKitGTK 2.50');
+  assert.equal(engineLabel('qtwebkit', '5.212.0'), 'QtWebKit 5.212');
 });
 
 test('has a row per transport and origin, a column per engine, and old IE as untested', () => {

@@ -30,7 +30,7 @@ const textsOf = (history: Msg) => (history.data.events as { kind: string; text?:
 
 describe('the demo server', () => {
   test('serves the WebIM, the compatibility page and the built client, and nothing else', async () => {
-    for (const [path, type] of [['', 'text/html'], ['compat.html', 'text/html'], ['chat.js', 'text/javascript'], ['dist/cometkit.umd.min.js', 'text/javascript'], ['dist/cometkit.mjs', 'text/javascript']] as const) {
+    for (const [path, type] of [['', 'text/html'], ['compat.html', 'text/html'], ['chat.js', 'text/javascript'], ['dist/cometkit.umd.min.js', 'text/javascript'], ['dist/cometkit.legacy.umd.min.js', 'text/javascript'], ['dist/cometkit.mjs', 'text/javascript']] as const) {
       const response = await fetch(`${demo.url}${path}`);
       assert.equal(response.status, 200, path);
       assert.match(response.headers.get('content-type') ?? '', new RegExp(type), path);
@@ -38,7 +38,10 @@ describe('the demo server', () => {
     }
     const page = await fetch(demo.url);
     assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
-    assert.match(await page.text(), /<script src="\/dist\/cometkit\.umd\.min\.js"/);
+    const html = await page.text();
+    // The modern bundle where modules run, the legacy one (ES5) where they do not.
+    assert.match(html, /<script type="module" src="\/dist\/cometkit\.umd\.min\.js"/);
+    assert.match(html, /<script src="\/dist\/cometkit\.legacy\.umd\.min\.js" nomodule/);
     for (const path of ['../package.json', 'dist/..%2f..%2fpackage.json', 'demo/app.mjs', 'missing.html']) {
       const response = await fetch(`${demo.url}${path}`);
       assert.equal(response.status, 404, path);

@@ -78,7 +78,7 @@ describe('the packed package, installed into a fresh app', () => {
     for (const path of paths) {
       assert.match(path, /^(dist\/[\w.-]+\.(mjs|js|d\.ts|map)|README\.md|LICENSE|package\.json)$/, `unexpected file in the tarball: ${path}`);
     }
-    for (const needed of ['dist/cometkit.mjs', 'dist/cometkit.d.ts', 'dist/cometkit.umd.min.js', 'dist/server.mjs', 'dist/server.d.ts', 'dist/cli.mjs', 'README.md', 'LICENSE']) {
+    for (const needed of ['dist/cometkit.mjs', 'dist/cometkit.d.ts', 'dist/cometkit.umd.min.js', 'dist/cometkit.legacy.umd.js', 'dist/cometkit.legacy.umd.min.js', 'dist/server.mjs', 'dist/server.d.ts', 'dist/cli.mjs', 'README.md', 'LICENSE']) {
       assert.ok(paths.includes(needed), `${needed} is missing from the tarball`);
     }
     for (const map of paths.filter((path) => path.endsWith('.map'))) {
