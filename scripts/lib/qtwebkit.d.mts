@@ -9,4 +9,6 @@ export function runPage(url: string, options?: {
   width?: number;
   /** JavaScript giving a string (JSON) once the page is done; default `JSON.stringify(window.cometkitResult)`. */
   result?: string;
+  /** A script run in the page before its own scripts. */
+  init?: string;
 }): Promise<{ result: unknown; console: string[] }>;

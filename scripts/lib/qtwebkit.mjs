@@ -54,12 +54,12 @@ function engineEnvironment(runtimeDir) {
  * (`screenshot`: a PNG path), to { result, console }: `result` is the JSON the page's `result`
  * expression gave (default: `JSON.stringify(window.cometkitResult)`), parsed; `console`, the page's
  * console lines. Rejects when the engine exits otherwise, or at `timeoutMs` (the engine is then
- * killed). Each run has a fresh profile (local storage): nothing carries over between runs.
+ * killed). `init`: a script run in the page before its own (at each navigation). Each run has a fresh profile (local storage): nothing carries over between runs.
  */
-export function runPage(url, { timeoutMs = 120000, screenshot, width = 1280, result = 'JSON.stringify(window.cometkitResult)' } = {}) {
+export function runPage(url, { timeoutMs = 120000, screenshot, width = 1280, result = 'JSON.stringify(window.cometkitResult)', init } = {}) {
   if (!existsSync(QTWEBKIT_MODULE)) return Promise.reject(new Error(`${QTWEBKIT_MODULE} is missing (Debian package python3-pyqt5.qtwebkit)`));
   const runtimeDir = mkdtempSync(join(tmpdir(), 'cometkit-qtwebkit-'));
-  const child = spawn(PYTHON, [DRIVER, url, screenshot ?? '', String(width), result], { env: engineEnvironment(runtimeDir), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, [DRIVER, url, screenshot ?? '', String(width), result, ...(init ? [init] : [])], { env: engineEnvironment(runtimeDir), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
   /** Set once the process exited and its output is all read. */

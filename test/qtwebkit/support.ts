@@ -1,7 +1,9 @@
 // The QtWebKit suites' fixture: one Node server that serves a test page (ES5 scripts from
 // test/qtwebkit/pages, the built bundles from dist/) and, on the same origin, a reference server
 // at /comet; the page runs in QtWebKit 5.212 (scripts/lib/qtwebkit.mjs) and hands its findings
-// back when it sets `window.status`. Needs dist/ for the bundles (npm test builds first).
+// back when it sets `window.status`. A page publishes downstream messages through
+// `/control/publish` on its own origin, so that control traffic never crosses a fault proxy.
+// Needs dist/ for the bundles (npm test builds first).
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +37,16 @@ export async function startPageServer(cometOptions: Parameters<typeof createCome
     const url = new URL(req.url ?? '/', 'http://fixture.invalid');
     if (url.pathname === '/comet' || url.pathname.startsWith('/comet/')) {
       comet.handler(req, res);
+      return;
+    }
+    if (url.pathname === '/control/publish') {
+      // Payload indexes run from `from`, so the bursts of one run carry one unbroken sequence.
+      const channel = url.searchParams.get('channel') ?? 'test';
+      const from = Number(url.searchParams.get('from') ?? 1);
+      const pad = 'x'.repeat(Number(url.searchParams.get('size') ?? 0));
+      for (let index = from; index < from + Number(url.searchParams.get('count') ?? 1); index += 1) comet.publish(channel, { index, pad });
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end('{}');
       return;
     }
     const page = /^\/page\/(\d+)$/.exec(url.pathname);
@@ -72,4 +84,42 @@ ${scripts.map((src) => `<script src="/${src}"></script>`).join('\n')}
       await comet.close();
     },
   };
+}
+
+/** Quick reconnects keep the runs short; the server's retryMs (50 ms) is the floor anyway. */
+export const FAST = {
+  probeTimeoutMs: 4000,
+  reconnect: { initialDelayMs: 20, maxDelayMs: 250 },
+  // An upstream send cut with its connection is given up and retried after this long at most.
+  sendTimeoutMs: 3000,
+  reprobeMs: 600000,
+  shareAcrossTabs: false,
+};
+
+/** The reference server of the fault runs: any origin, a one-second heartbeat and poll hold. */
+export const FIXTURE_SERVER = {
+  allowedOrigins: '*',
+  heartbeatMs: 1000,
+  holdMs: 1000,
+  retryMs: 50,
+  // Room for every message of a chaos run, so that a resume never has to report a gap.
+  bufferMaxMessages: 10000,
+  bufferMaxBytes: 16 * 1024 * 1024,
+};
+
+/** What is wrong with `indexes` as 1..expected, each once and in order (empty: nothing). */
+export function sequenceProblems(indexes: readonly number[], expected: number): string[] {
+  const problems: string[] = [];
+  const seen = new Set<number>();
+  indexes.forEach((index, position) => {
+    if (seen.has(index)) problems.push(`${index} again at position ${position}`);
+    else if (position > 0 && index < indexes[position - 1]!) problems.push(`${index} after ${indexes[position - 1]!}`);
+    seen.add(index);
+  });
+  const missing = [];
+  for (let index = 1; index <= expected; index += 1) if (!seen.has(index)) missing.push(index);
+  if (missing.length) problems.push(`${missing.length} missing, from ${missing[0]!}`);
+  const extra = [...seen].filter((index) => index < 1 || index > expected);
+  if (extra.length) problems.push(`unexpected ${extra.slice(0, 5).join(', ')}`);
+  return problems.slice(0, 12);
 }
