@@ -10,6 +10,7 @@ import inject from '@rollup/plugin-inject';
 
 const clientEntry = 'src/index.ts';
 const umdEntry = 'src/umd.ts';
+const legacyUmdEntry = 'src/legacy/umd.ts';
 const serverEntry = 'server/index.ts';
 const bayeuxEntry = 'src/bayeux/index.ts';
 const nodeBuiltins = /^node:/;
@@ -18,31 +19,46 @@ const nodeBuiltins = /^node:/;
 // Every engine we test (Chromium, Firefox ESR, WebKitGTK) and every browser since 2020 runs it.
 const clientPlugins = () => [esbuild({ target: 'es2020' })];
 
-// The legacy bundle: the same entry, API and `CometKit` global in ES5 syntax, for the engines that
-// parse no ES2020 (QtWebKit 5.212, Safari and iOS before 14, old Android WebViews). esbuild strips
-// the types as for the modern bundles; Babel 7 (the maintained line that runs on Node 20; Babel 8
-// needs Node 22) lowers the rest to ES5. The page's scope as the default platform replaces
-// `globalThis` in src/core.ts at build time (src/legacy/platform.ts), so the modern bundles carry
-// none of this. Each Babel assumption holds for this code and shortens the output:
-// noDocumentAll (no `document.all` meets `?.`/`??`), pureGetters (the client's getters only read),
-// setSpreadProperties and objectRestNoSymbols (plain option objects, no symbol keys),
-// ignoreToPrimitiveHint (template literals join strings and numbers), skipForOfIteratorClosing
-// (for-of runs over arrays, Maps and Sets, which need no closing), ignoreFunctionLength.
+// The legacy bundle (src/legacy/umd.ts): the same API and `CometKit` global in ES5 syntax, for the
+// engines that parse no ES2020 (QtWebKit 5.212, Safari and iOS before 13.1, old Android WebViews).
+// esbuild strips the types as for the modern bundles; Babel 7 (the maintained line that runs on
+// Node 20; Babel 8 needs Node 22) lowers the rest to ES5. At build time the legacy platform
+// (src/legacy/platform.ts) replaces `globalThis`, the client's default platform, and the global
+// `AbortController`, so the modern bundles carry none of it. Each Babel assumption holds for this
+// code and shortens the output: noDocumentAll (no `document.all` meets `?.`/`??`), pureGetters
+// (the client's getters only read), setSpreadProperties and objectRestNoSymbols (plain option
+// objects, no symbol keys), ignoreToPrimitiveHint (template literals join strings and numbers),
+// skipForOfIteratorClosing (for-of runs over arrays, Maps and Sets, which need no closing),
+// ignoreFunctionLength; setClassMethods, noClassCalls, constantSuper and
+// superIsCallableConstructor (classes are only constructed with `new`, their parents never
+// change; `CometError`'s parent, Error, is wrapped by Babel, and test/qtwebkit checks
+// `instanceof` in QtWebKit, which lacks Reflect.construct).
 export const legacyAssumptions = {
   noDocumentAll: true, pureGetters: true, setSpreadProperties: true, objectRestNoSymbols: true,
   ignoreToPrimitiveHint: true, skipForOfIteratorClosing: true, ignoreFunctionLength: true,
+  setClassMethods: true, noClassCalls: true, constantSuper: true, superIsCallableConstructor: true,
 };
+const legacyPlatform = new URL('src/legacy/platform.ts', import.meta.url).pathname;
 const legacyPlugins = () => [
   esbuild({ target: 'es2020' }),
-  inject({ include: 'src/core.ts', globalThis: [new URL('src/legacy/platform.ts', import.meta.url).pathname, 'pageScope'] }),
+  inject({
+    include: ['src/**', 'transports/**'],
+    exclude: 'src/legacy/**',
+    globalThis: [legacyPlatform, 'pageScope'],
+    AbortController: [legacyPlatform, 'LegacyAbortController'],
+  }),
   babel({
     babelHelpers: 'bundled',
     babelrc: false,
     configFile: false,
     extensions: ['.ts', '.js'],
     assumptions: legacyAssumptions,
+    // Array destructuring read by index (`x[0]`): every array pattern in src/ and transports/
+    // takes an array (tuples, Map entries, structured-cloned messages), never a Set or an
+    // iterator. Spread and for-of keep their iterator protocol (`[...set]` is common).
+    plugins: [['@babel/plugin-transform-destructuring', { loose: true }]],
     // IE 11 stands for "ES5 syntax": every later construct is lowered.
-    presets: [['@babel/preset-env', { targets: { ie: '11' }, bugfixes: true, modules: false }]],
+    presets: [['@babel/preset-env', { targets: { ie: '11' }, bugfixes: true, modules: false, exclude: ['@babel/plugin-transform-destructuring'] }]],
   }),
 ];
 
@@ -69,7 +85,7 @@ export default [
     plugins: clientPlugins(),
   },
   {
-    input: umdEntry,
+    input: legacyUmdEntry,
     output: [
       { file: 'dist/cometkit.legacy.umd.js', format: 'umd', name: 'CometKit', sourcemap: true },
       {
@@ -77,7 +93,8 @@ export default [
         format: 'umd',
         name: 'CometKit',
         sourcemap: true,
-        plugins: [terser({ ecma: 5, compress: { passes: 3 }, mangle: { properties: { regex: /^_/ } } })],
+        // pure_getters, as Babel's pureGetters: no property read of this code has a side effect.
+        plugins: [terser({ ecma: 5, compress: { passes: 3, pure_getters: true }, mangle: { properties: { regex: /^_/ } } })],
       },
     ],
     plugins: legacyPlugins(),

@@ -43,7 +43,7 @@ export class CometClient extends CometClientCore {
     const names = options.transports;
     super(url, {
       ...options,
-      transports: names ? [...new Set(names)].flatMap((name) => builtIn.filter((transport) => transport.name == name)) : builtIn,
+      transports: names ? ([] as Transport[]).concat(...[...new Set(names)].map((name) => builtIn.filter((transport) => transport.name == name))) : builtIn,
       negotiator: createNegotiator,
       batching: batchMessages,
       lifecycle: pageLifecycle,

@@ -20,7 +20,7 @@ export const callbackName = (platform: Platform) =>
 
 /** `url` with the parameters added to its query, percent-encoded. */
 export function withParams(url: string, params: Readonly<Record<string, string | number>>): string {
-  for (const [name, value] of Object.entries(params)) url += `${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+  for (const name in params) url += `${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(params[name] ?? '')}`;
   return url;
 }
 
@@ -60,7 +60,7 @@ export const streamingXhr = (name: TransportName, resource: string, decoderFor: 
     };
     xhr.open('GET', url);
     xhr.withCredentials = withCredentials;
-    for (const [header, value] of Object.entries(headers)) xhr.setRequestHeader(header, value);
+    for (const header in headers) xhr.setRequestHeader(header, headers[header] ?? '');
     xhr.onreadystatechange = () => {
       const { readyState, status } = xhr;
       // [XHR] Status is 0 until the headers arrive (readyState 2); a network error shows as

@@ -9,7 +9,7 @@ import { startPageServer, type PageServer } from './support.ts';
 interface Found {
   global: string[] | null;
   error?: { isCometError: boolean; isError: boolean; name: string; type: string; message: string; willRetry: boolean };
-  client?: { isCometClient: boolean; closedState: string };
+  client?: { isCometClient: boolean; state: string; closedState: string };
 }
 
 describe('the script-tag bundles in QtWebKit 5.212', () => {
@@ -30,6 +30,6 @@ describe('the script-tag bundles in QtWebKit 5.212', () => {
     const found = await fixture.run<Found>(['dist/cometkit.legacy.umd.min.js', 'pages/bundle.js'], {});
     assert.deepEqual(found.global, ['CometClient', 'CometError']);
     assert.deepEqual(found.error, { isCometError: true, isError: true, name: 'CometError', type: 'network', message: 'cut', willRetry: true });
-    assert.deepEqual(found.client, { isCometClient: true, closedState: 'closed' });
+    assert.deepEqual(found.client, { isCometClient: true, state: 'connecting', closedState: 'closed' });
   });
 });

@@ -2,13 +2,15 @@
 // test/qtwebkit/pages, the built bundles from dist/) and, on the same origin, a reference server
 // at /comet; the page runs in QtWebKit 5.212 (scripts/lib/qtwebkit.mjs) and hands its findings
 // back when it sets `window.status`. A page publishes downstream messages through
-// `/control/publish` on its own origin, so that control traffic never crosses a fault proxy.
+// `/control/publish` and drives the fault proxies a test registers through `/control/proxy`, on its
+// own origin, so that control traffic never crosses a fault proxy.
 // Needs dist/ for the bundles (npm test builds first).
 import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createCometServer, type CometServer } from '../../server/index.ts';
+import { createCometServer, type CometServer, type CometServerOptions } from '../../server/index.ts';
 import { runPage } from '../../scripts/lib/qtwebkit.mjs';
+import type { FaultMode, FaultProxy } from '../support/fault-proxy.mjs';
 
 const root = new URL('../../', import.meta.url);
 const FILES: Record<string, [path: string, type: string]> = {
@@ -25,6 +27,8 @@ export interface PageServer {
    * `window.TEST` to `config`, and resolves to what the page left in `window.cometkitResult`.
    */
   run<Result>(scripts: string[], config: unknown, timeoutMs?: number): Promise<Result>;
+  /** Lets pages drive `proxy` through /control/proxy?id=ID&do=mode|stall|cut[&mode=...]; returns ID. */
+  control(proxy: FaultProxy): string;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,7 @@ export interface PageServer {
 export async function startPageServer(cometOptions: Parameters<typeof createCometServer>[0] = {}): Promise<PageServer> {
   const comet = createCometServer({ path: '/comet', ...cometOptions });
   const configs = new Map<string, string>();
+  const proxies = new Map<string, FaultProxy>();
   let pages = 0;
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fixture.invalid');
@@ -47,6 +52,16 @@ export async function startPageServer(cometOptions: Parameters<typeof createCome
       for (let index = from; index < from + Number(url.searchParams.get('count') ?? 1); index += 1) comet.publish(channel, { index, pad });
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
       res.end('{}');
+      return;
+    }
+    const proxy = url.pathname === '/control/proxy' ? proxies.get(url.searchParams.get('id') ?? '') : undefined;
+    if (proxy) {
+      const action = url.searchParams.get('do');
+      if (action === 'mode') proxy.setMode(url.searchParams.get('mode') as FaultMode);
+      else if (action === 'stall') proxy.stallOpen();
+      else if (action === 'cut') proxy.cutAll();
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify(proxy.stats));
       return;
     }
     const page = /^\/page\/(\d+)$/.exec(url.pathname);
@@ -78,6 +93,11 @@ ${scripts.map((src) => `<script src="/${src}"></script>`).join('\n')}
       const { result } = await runPage(`${origin}/page/${id}`, { timeoutMs });
       return result as Result;
     },
+    control(proxy) {
+      const id = String(proxies.size + 1);
+      proxies.set(id, proxy);
+      return id;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -97,7 +117,7 @@ export const FAST = {
 };
 
 /** The reference server of the fault runs: any origin, a one-second heartbeat and poll hold. */
-export const FIXTURE_SERVER = {
+export const FIXTURE_SERVER: CometServerOptions & { heartbeatMs: number; holdMs: number } = {
   allowedOrigins: '*',
   heartbeatMs: 1000,
   holdMs: 1000,

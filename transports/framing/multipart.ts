@@ -13,7 +13,7 @@ export function multipartReader(boundary: string): LineDecoder {
   return (line, last) => {
     // [RFC 2046] A delimiter line is "--" boundary, then "--" for the last one, then optional
     // white space (transport padding).
-    line = line.trimEnd();
+    line = line.replace(/\s+$/, '');
     if (place < 3 && line == delimiter + '--') place = 3;
     else if (last) {
       // The stream stopped here: cleanly between parts or after the closing delimiter (which needs

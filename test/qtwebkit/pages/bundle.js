@@ -12,7 +12,7 @@
       willRetry: error.willRetry,
     };
     var client = new CometKit.CometClient('/comet', { shareAcrossTabs: false });
-    found.client = { isCometClient: client instanceof CometKit.CometClient };
+    found.client = { isCometClient: client instanceof CometKit.CometClient, state: client.state };
     client.close();
     found.client.closedState = client.state;
   }
