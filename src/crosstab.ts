@@ -23,7 +23,7 @@ import type { ConnectionEvents, ConnectionFactory, MessageHandler } from './type
 import { createLeader, type Leader, type PageOptions } from './crosstab/leader.ts';
 import {
   alone, cometError, EVENT, HELLO, MESSAGE, NEW_LEADER, PUBLISH, REQUEST, SETTLED,
-  type FlatError, type Hello, type LastRequest, type LeaderEvent, type PageId, type PublishKey, type TabMessage, type TabPlatform,
+  type FlatError, type Hello, type Known, type LastRequest, type LeaderEvent, type PageId, type PublishKey, type TabMessage, type TabPlatform,
 } from './crosstab/messages.ts';
 import { roles, type Role } from './crosstab/roles.ts';
 
@@ -104,8 +104,8 @@ class Page {
 
   /** This page's channels; the leader adds what a page needs to take over one day. */
   _hello(): void {
-    const known = this._role == 'leading' ? [this._last, this._inbox.since, this._state, this._transport] as const : undefined;
-    this._say([HELLO, this._id, [...this._handlers.keys()], known && [...known]]);
+    const known: Known | undefined = this._role == 'leading' ? [this._last, this._inbox.since, this._state, this._transport] : undefined;
+    this._say([HELLO, this._id, [...this._handlers.keys()], known]);
   }
 
   /** Offers this page's publish of `key` to whoever leads. Data that does not clone is refused like data the server cannot take. */
