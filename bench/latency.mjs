@@ -52,8 +52,8 @@ const CANNOT = {
   webkit: { 'cometkit multipart': 'n/a: WebKit cannot read a multipart body (docs/ENGINES.md); the negotiator moves on' },
 };
 
-/** Measures `names` in one engine: its rows, and its results by target name. */
-async function measureEngine(engine, names, { low, load }, log) {
+/** Measures `names` in one engine: its rows, and its results by target name (exported for ad-hoc runs of a few targets). */
+export async function measureEngine(engine, names, { low, load }, log) {
   const cannot = CANNOT[engine.name] ?? {};
   const rows = names.filter((name) => cannot[name]).map((name) => [engine.name, name, TARGETS.find((target) => target.name === name).kind, cannot[name], '—', '—', '—', '—', '—']);
   names = names.filter((name) => !cannot[name]);
