@@ -24,9 +24,9 @@ function plan(quick) {
   return quick
     ? {
       names: { chromium: ['cometkit eventsource', 'cometkit long-polling', 'raw EventSource (floor)', 'socket.io polling'], other: ['cometkit xhr-streaming', 'raw EventSource (floor)'] },
-      low: { count: 20, intervalMs: 20 }, load: { count: 200, intervalMs: 1 },
+      low: { count: 20, intervalMs: 20 }, load: { count: 200, intervalMs: 1 }, rounds: 1,
     }
-    : { names: { chromium: TARGETS.map((target) => target.name), other: TARGETS.map((target) => target.name) }, low: { count: 100, intervalMs: 50 }, load: { count: 3000, intervalMs: 1 } };
+    : { names: { chromium: TARGETS.map((target) => target.name), other: TARGETS.map((target) => target.name) }, low: { count: 100, intervalMs: 50 }, load: { count: 3000, intervalMs: 1 }, rounds: 2 };
 }
 
 /** The page's clock minus the server's, from the fetch with the smallest round trip of 20. */
@@ -52,34 +52,57 @@ const CANNOT = {
   webkit: { 'cometkit multipart': 'n/a: WebKit cannot read a multipart body (docs/ENGINES.md); the negotiator moves on' },
 };
 
-/** Measures `names` in one engine: its rows, and its results by target name (exported for ad-hoc runs of a few targets). */
-export async function measureEngine(engine, names, { low, load }, log) {
+/**
+ * Measures `names` in one engine, `rounds` times over, the order reversed every other round so
+ * that a slow phase of the machine does not fall on the same targets. Returns each target's
+ * samples pooled over the rounds, and the clock offsets (exported for ad-hoc runs of a few targets).
+ */
+export async function measureEngine(engine, names, { low, load, rounds = 1 }, log) {
   const cannot = CANNOT[engine.name] ?? {};
-  const rows = names.filter((name) => cannot[name]).map((name) => [engine.name, name, TARGETS.find((target) => target.name === name).kind, cannot[name], '—', '—', '—', '—', '—']);
-  names = names.filter((name) => !cannot[name]);
-  const results = new Map();
+  const failures = new Map();
+  const samples = new Map();
   const offsets = [];
-  const failed = (name, target) => [engine.name, name, target.kind, 'failed to connect', '—', '—', '—', '—', '—'];
-  for await (const { name, target, opened } of openEach(engine, names, { job: 'latency', log, rows, failed })) {
-    try {
-      offsets.push(await clockOffset(opened.page));
-      const lowRun = await publishAndCollect(opened, { ...low, padBytes: PAD_BYTES, timeoutMs: low.count * low.intervalMs + 30_000 });
-      const loadRun = await publishAndCollect(opened, { ...load, padBytes: PAD_BYTES, timeoutMs: load.count * load.intervalMs + 30_000, firstIndex: low.count });
-      const lowStats = summarize(latencies(lowRun));
-      const loadStats = summarize(latencies(loadRun));
-      const lost = lowRun.sent - lowRun.index.length + loadRun.sent - loadRun.index.length;
-      results.set(name, { target, low: lowStats, load: loadStats });
-      rows.push([
-        engine.name, name, target.kind, opened.transport ?? '?',
-        `${fmt(lowStats.p50, 2)} / ${fmt(lowStats.p99, 2)} (n=${lowStats.n})`,
-        `${fmt(loadStats.p50, 2)} / ${fmt(loadStats.p99, 2)} (n=${loadStats.n})`,
-        fmt(loadRun.sent / (loadRun.publishMs / 1000), 0),
-        lost, lowRun.dups + loadRun.dups,
-      ]);
-      log(`latency: ${engine.name}: ${name} low p50 ${fmt(lowStats.p50, 2)} ms, load p50 ${fmt(loadStats.p50, 2)} ms`);
-    } finally {
-      await opened.close();
+  const runnable = names.filter((name) => !cannot[name]);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? [...runnable].reverse() : runnable;
+    const rows = [];
+    const failed = (name) => { failures.set(name, 'failed to connect'); return []; };
+    for await (const { name, target, opened } of openEach(engine, order, { job: 'latency', log, rows, failed })) {
+      try {
+        offsets.push(await clockOffset(opened.page));
+        const lowRun = await publishAndCollect(opened, { ...low, padBytes: PAD_BYTES, timeoutMs: low.count * low.intervalMs + 30_000 });
+        const loadRun = await publishAndCollect(opened, { ...load, padBytes: PAD_BYTES, timeoutMs: load.count * load.intervalMs + 30_000, firstIndex: low.count });
+        const entry = samples.get(name) ?? { target, transport: opened.transport, low: [], load: [], lost: 0, dups: 0, loadRates: [] };
+        entry.low.push(...latencies(lowRun));
+        entry.load.push(...latencies(loadRun));
+        entry.lost += lowRun.sent - lowRun.index.length + loadRun.sent - loadRun.index.length;
+        entry.dups += lowRun.dups + loadRun.dups;
+        entry.loadRates.push(loadRun.sent / (loadRun.publishMs / 1000));
+        samples.set(name, entry);
+        log(`latency: ${engine.name} round ${round + 1}: ${name} low p50 ${fmt(summarize(latencies(lowRun)).p50, 2)} ms, load p50 ${fmt(summarize(latencies(loadRun)).p50, 2)} ms`);
+      } finally {
+        await opened.close();
+      }
     }
+  }
+  const rows = [];
+  const results = new Map();
+  for (const name of names) {
+    const target = TARGETS.find((candidate) => candidate.name === name);
+    const entry = samples.get(name);
+    if (!entry) {
+      rows.push([engine.name, name, target.kind, cannot[name] ?? failures.get(name) ?? 'failed', '—', '—', '—', '—', '—']);
+      continue;
+    }
+    const lowStats = summarize(entry.low);
+    const loadStats = summarize(entry.load);
+    results.set(name, { target, low: lowStats, load: loadStats });
+    rows.push([
+      engine.name, name, target.kind, entry.transport ?? '?',
+      `${fmt(lowStats.p50, 2)} / ${fmt(lowStats.p99, 2)} (n=${lowStats.n})`,
+      `${fmt(loadStats.p50, 2)} / ${fmt(loadStats.p99, 2)} (n=${loadStats.n})`,
+      fmt(summarize(entry.loadRates).p50, 0), entry.lost, entry.dups,
+    ]);
   }
   return { rows, results, offsets };
 }
@@ -136,7 +159,7 @@ export async function run({ quick, browser, log }) {
     only: 'latency',
     engines,
     method: [
-      `Each message is ~100 bytes of JSON (${PAD_BYTES} bytes of padding). Low rate: ${settings.low.count} messages, one every ${settings.low.intervalMs} ms. Under load: ${settings.load.count} messages at one per ${settings.load.intervalMs} ms (the "load rate" column is what the publisher achieved), measured on every message.`,
+      `Each message is ~100 bytes of JSON (${PAD_BYTES} bytes of padding). Low rate: ${settings.low.count} messages, one every ${settings.low.intervalMs} ms. Under load: ${settings.load.count} messages at one per ${settings.load.intervalMs} ms (the "load rate" column is what the publisher achieved, median over rounds), measured on every message. ${settings.rounds} rounds per engine over every target, the order reversed in every other round (a slow phase of a shared machine then falls on different targets); the samples of the rounds are pooled.`,
       `Engines: ${engines.map((engine) => `${engine.name} ${engine.version}`).join(', ')}, one after another; Chromium and Firefox ESR headless through playwright (a fresh context per target), WebKitGTK's MiniBrowser through WebKitWebDriver on an Xvfb display (one page, navigated from target to target).`,
       'Clock: one clock. The server stamps `performance.timeOrigin + performance.now()` (Node) just before `publish`; the page stamps arrival in its listener with `performance.timeOrigin + performance.now()`. Both derive from the same system clock; no round trip is halved.',
       `Clock agreement check (page clock minus server clock, from the fastest of 20 fetches per target; the offset is reported, not subtracted): ${Object.entries(offsets).map(([name, stats]) => `${name} median ${fmt(stats.p50, 3)} ms (range ${fmt(stats.min, 3)} to ${fmt(stats.max, 3)}, fetch RTT median ${fmt(stats.rtt, 3)} ms)`).join('; ')}.`,
