@@ -4,6 +4,7 @@
 // protocol over node:http (subscribe, then one open stream or one held poll per client, a new
 // poll as soon as one is answered), spread over several loopback source addresses. For each
 // broadcast it records, per client, arrival time minus the server's stamp (one clock, the epoch).
+// On `cut`, it cuts every cometkit stream at once and resumes each after a random wait.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 
@@ -50,8 +51,12 @@ function fetchText({ method = 'GET', path, body, headers = {}, agent = setupAgen
   });
 }
 
-/** A streamed answer, fed to `onLine` line by line. */
-function openStream({ method = 'GET', path, body, headers = {}, source }, onLine) {
+/**
+ * A streamed answer, fed to `onLine` line by line; returns the request. Errors of a stream the
+ * load generator cut itself (`cut()` true) are not the server's.
+ */
+function openStream({ method = 'GET', path, body, headers = {}, source }, onLine, cut = () => false) {
+  const failedUnlessCut = (error) => { if (!cut()) failed(error); };
   const req = http.request({ host: '127.0.0.1', port, method, path, headers, agent: downstreamAgent, localAddress: source }, (res) => {
     if (res.statusCode !== 200) { failed(new Error(`stream answered ${res.statusCode}`)); res.resume(); return; }
     status.established += 1;
@@ -63,10 +68,24 @@ function openStream({ method = 'GET', path, body, headers = {}, source }, onLine
       pending = lines.pop();
       for (const line of lines) onLine(line);
     });
-    res.on('error', failed);
+    res.on('error', failedUnlessCut);
   });
-  req.on('error', failed);
+  req.on('error', failedUnlessCut);
   req.end(body);
+  return req;
+}
+
+/**
+ * The cometkit streams, for the mass cut: each cuts its own connection, and opens a new one from
+ * the last seq it saw, as the client resumes (PROTOCOL.md §8.2).
+ */
+const resumable = [];
+
+/** Cuts every stream at once, then resumes each after a uniform random wait below `windowMs`. */
+function cutAll(windowMs) {
+  for (const stream of resumable) stream.cut();
+  process.send({ type: 'cut' });
+  for (const stream of resumable) setTimeout(stream.open, Math.random() * windowMs);
 }
 
 /** Polls for ever: `next()` gives the request, `onAnswer(text)` takes the answer. */
@@ -94,14 +113,21 @@ const CLIENTS = {
     const hello = JSON.parse((await fetchText({ method: 'POST', path: '/comet/handshake?v=1', source })).text);
     const session = hello.session;
     await fetchText({ method: 'POST', path: `/comet/send?session=${session}`, headers: { 'Content-Type': 'text/plain' }, body: JSON.stringify({ messages: [{ id: 1, type: 'subscribe', channel: 'fan' }] }), source });
-    if (mode === 'streaming') {
-      return () => openStream({ path: `/comet/sse?session=${session}&since=0`, source }, (line) => {
-        if (!line.startsWith('data: ')) return;
-        const frame = JSON.parse(line.slice(6));
-        if (frame.type === 'msg') arrived(frame.data);
-      });
-    }
     let since = 0;
+    if (mode === 'streaming') {
+      let req = null;
+      let cut = false;
+      const open = () => {
+        cut = false;
+        req = openStream({ path: `/comet/sse?session=${session}&since=${since}`, source }, (line) => {
+          if (!line.startsWith('data: ')) return;
+          const frame = JSON.parse(line.slice(6));
+          if (frame.type === 'msg') { since = frame.seq; arrived(frame.data); }
+        }, () => cut);
+      };
+      resumable.push({ open, cut: () => { cut = true; req?.destroy(); } });
+      return open;
+    }
     return () => void pollLoop(() => ({ path: `/comet/poll?session=${session}&since=${since}`, source }), (text) => {
       for (const frame of JSON.parse(text)) {
         if (frame.type === 'msg') { since = Math.max(since, frame.seq); arrived(frame.data); }
@@ -176,6 +202,7 @@ async function main() {
 process.on('message', (command) => {
   if (command.type === 'status') process.send({ type: 'status', ...status, clients: expected });
   else if (command.type === 'report') process.send({ type: 'report', b: command.b, latencies: arrivals.get(command.b) ?? [] });
+  else if (command.type === 'cut') cutAll(command.windowMs);
 });
 process.on('disconnect', () => process.exit(0));
 main().catch((error) => { failed(error); process.send({ type: 'started', clients: 0, setupMs: 0, error: status.lastError }); });

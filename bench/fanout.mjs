@@ -22,10 +22,14 @@ const SCENARIOS = [
   ['faye', 'long-polling', 'long-polling'],
 ];
 
+// The mass cut's waits: none (every stream back in one instant), the client's quick retry
+// (src/reconnect.ts, 100 ms) and the 250 ms it had before.
+const CUT_WINDOWS_MS = [0, 100, 250];
+
 function plan(quick) {
   return quick
-    ? { clients: 200, broadcasts: 2, scenarios: SCENARIOS.filter(([server]) => server === 'cometkit' || server === 'sockjs').slice(0, 3) }
-    : { clients: 10_000, broadcasts: 5, scenarios: SCENARIOS };
+    ? { clients: 200, broadcasts: 2, scenarios: SCENARIOS.filter(([server]) => server === 'cometkit' || server === 'sockjs').slice(0, 3), cutWindowsMs: [100] }
+    : { clients: 10_000, broadcasts: 5, scenarios: SCENARIOS, cutWindowsMs: CUT_WINDOWS_MS };
 }
 
 /** The next IPC message of `type` from `child`, or null after `timeoutMs`. */
@@ -50,7 +54,30 @@ async function ask(child, type, timeoutMs = 10_000, extra = {}) {
 
 const mb = (bytes) => (bytes ? fmt(bytes / 1e6, 0) : '—');
 
-async function scenario([server, mode, wire], { clients, broadcasts }, log) {
+/**
+ * The mass cut, on the cometkit streams: every stream cut at once, one message published, every
+ * client back after a uniform random wait below each window in turn. Per window: the time from the
+ * publish (right after the cut) to each client's arrival of that message, over its new stream.
+ */
+async function massCuts(serverProcess, loadProcess, { clients, windowsMs, firstBroadcast }) {
+  const cuts = [];
+  let b = firstBroadcast;
+  for (const windowMs of windowsMs) {
+    b += 1;
+    const before = await ask(loadProcess, 'status');
+    const complete = nextMessage(loadProcess, 'complete', 60_000, (message) => message.b === b);
+    if (!(await ask(loadProcess, 'cut', 10_000, { windowMs }))) throw new Error('the load generator did not cut');
+    serverProcess.send({ type: 'broadcast', b });
+    await complete;
+    const report = await ask(loadProcess, 'report', 20_000, { b });
+    const after = await ask(loadProcess, 'status');
+    cuts.push({ windowMs, stats: summarize(report?.latencies ?? []), received: report?.latencies.length ?? 0, clients, errors: (after?.errors ?? 0) - (before?.errors ?? 0) });
+    await sleep(1000);
+  }
+  return cuts;
+}
+
+async function scenario([server, mode, wire], { clients, broadcasts, cutWindowsMs }, log) {
   const here = new URL('.', import.meta.url).pathname;
   const serverProcess = fork(`${here}fanout-server.mjs`, [server], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let loadProcess = null;
@@ -89,12 +116,16 @@ async function scenario([server, mode, wire], { clients, broadcasts }, log) {
       while (mode === 'long-polling' && !(await ready()) && Date.now() < pollDeadline) await sleep(100);
       await sleep(300);
     }
+    const cuts = server === 'cometkit' && mode === 'streaming'
+      ? await massCuts(serverProcess, loadProcess, { clients: started.clients, windowsMs: cutWindowsMs, firstBroadcast: broadcasts })
+      : [];
+    for (const cut of cuts) log(`fanout: mass cut, waits below ${cut.windowMs} ms: ${cut.received} back, p50 ${fmt(cut.stats.p50, 0)} ms, max ${fmt(cut.stats.max, 0)} ms`);
     const end = await ask(serverProcess, 'rss');
     const state = await ask(loadProcess, 'status');
     const stats = summarize(latencies);
     log(`fanout: ${server} ${mode}: ${started.clients} clients, p50 ${fmt(stats.p50, 1)} ms, p99 ${fmt(stats.p99, 1)} ms, RSS ${mb(end?.peakRss)} MB`);
     return {
-      server, mode, stats, clients: started.clients, peakRss: end?.peakRss,
+      server, mode, stats, clients: started.clients, peakRss: end?.peakRss, cuts,
       row: [
         server, mode, wire, `${started.clients}/${clients}`, fmt(started.setupMs / 1000, 1),
         `${fmt(stats.p50, 1)} / ${fmt(stats.p99, 1)}`, fmt(summarize(writeMs).p50, 1), `${received}/${broadcasts * started.clients}`,
@@ -146,8 +177,13 @@ export async function run({ quick, log }) {
       `${settings.broadcasts} broadcasts of one ~100 B message to all clients, each once every client has its stream open or its poll back in flight; latency = arrival in the load generator − the server's stamp just before publish (both \`performance.timeOrigin + performance.now()\`, one system clock). It includes the load generator's own event-loop delay in taking 10,000 answers on one core, the same for every server.`,
       '"server publish turn": from the publish call to an immediate queued right after it in the server process, i.e. the synchronous fan-out plus any writes deferred to that turn (cometkit flushes on setImmediate); faye hands publishes to its engine asynchronously, so its figure undercounts.',
       'RSS of the server process: idle before clients, with all clients connected, and the peak sampled every 100 ms over the run. Both processes share the machine\'s 2 cores.',
+      `Mass cut (after the broadcasts of the cometkit streaming row): the load generator cuts every stream at once, the server publishes one message, and each client opens a new stream from its last seq after a uniform random wait below the window, as the client's quick retry does (PROTOCOL.md §8.2); the window is ${settings.cutWindowsMs.join(', ')} ms in turn. What it shows: how long ${fmt(settings.clients, 0)} resumes take the server whatever the wait, and whether resumes arriving together cost errors.`,
     ],
-    tables: [table(['server', 'mode', 'wire', 'clients', 'setup s', 'fan-out p50 / p99 ms', 'server publish turn ms (median)', 'received', 'RSS idle MB', 'RSS connected MB', 'RSS peak MB', 'client errors'], rows)],
+    tables: [
+      table(['server', 'mode', 'wire', 'clients', 'setup s', 'fan-out p50 / p99 ms', 'server publish turn ms (median)', 'received', 'RSS idle MB', 'RSS connected MB', 'RSS peak MB', 'client errors'], rows),
+      table(['mass cut of the cometkit streams: each back after a random wait below', 'back', 'publish → arrival over the new stream p50 / p99 / max ms', 'client errors'],
+        results.flatMap((result) => result.cuts).map((cut) => [`${cut.windowMs} ms${cut.windowMs === 100 ? ' (the client\'s quick retry)' : cut.windowMs === 0 ? ' (none: all at once)' : ''}`, `${cut.received}/${cut.clients}`, `${fmt(cut.stats.p50, 0)} / ${fmt(cut.stats.p99, 0)} / ${fmt(cut.stats.max, 0)}`, cut.errors])),
+    ],
     findings,
   };
 }

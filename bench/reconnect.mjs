@@ -13,7 +13,7 @@ const REMEDY = {
     ? 'A cut poll is sent again at once by both clients (no backoff), so the gap is per-request work in the client and server, fractions of a millisecond here; not diagnosed further.'
     : target.kind === 'iframe'
     ? 'Chromium fires no event when a forever frame is cut, so the cut is found only by the heartbeat watchdog: 2 × the iframe stream\'s heartbeat (frameHeartbeatMs, 2 s by default), about 4 s. To win: probe the frame\'s connection when it goes quiet (a cheap request on the same session), at the cost of a request per quiet interval.'
-    : 'After a healthy stream is cut the client comes back within 250 ms (PROTOCOL.md §8.2); the rest is the new request\'s setup. Not diagnosed further.'),
+    : 'After a healthy stream is cut the client comes back after a random wait below 100 ms (PROTOCOL.md §8.2: its median is 50 ms); the rest is the new request\'s setup.'),
   loss: (target) => (target.kind === 'iframe'
     ? 'The loss: while the cut frame goes unnoticed (2 × its heartbeat interval), the publisher\'s messages overflow the resume buffer (1,000 messages by default), so the resume starts with a gap; a larger bufferMaxMessages, or a faster way to find the cut (above), fixes it.'
     : 'Not diagnosed in this run.'),

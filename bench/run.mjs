@@ -8,7 +8,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir, release } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { launchChromium } from './browser.mjs';
+import { launchEngine } from './browser.mjs';
 import { fmt } from './stats.mjs';
 
 const root = new URL('../', import.meta.url);
@@ -30,7 +30,7 @@ function parseArgs(argv) {
   return options;
 }
 
-async function machine(browserVersion) {
+async function machine(browserVersion, sections) {
   const version = async (name) => JSON.parse(await readFile(new URL(`node_modules/${name}/package.json`, root), 'utf8')).version;
   const shell = (command) => spawnSync('sh', ['-c', command], { encoding: 'utf8' }).stdout.trim();
   const peers = await Promise.all(['playwright', 'sockjs-client', 'sockjs', 'socket.io', 'socket.io-client', 'faye', 'cometd', 'cometd-nodejs-server', 'centrifuge'].map(async (name) => `${name} ${await version(name)}`));
@@ -40,6 +40,9 @@ async function machine(browserVersion) {
     `- CPU: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores; RAM: ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- OS: Debian ${shell('cat /etc/debian_version 2>/dev/null') || '?'}, Linux ${release()}; open-file limit of the bench process: ${shell('ulimit -n')}`,
     `- Node ${process.version}; ${browserVersion ? `Chromium ${browserVersion} (/usr/bin/chromium, headless)` : 'no browser in this run'}`,
+    ...sections.flatMap((section) => section.engines ?? []).filter((engine) => engine.name !== 'chromium')
+      .filter((engine, index, all) => all.findIndex((other) => other.name === engine.name) === index)
+      .map((engine) => `- ${engine.name === 'firefox' ? `Firefox ESR ${engine.version} (${'/usr/lib/firefox-esr/firefox-esr'}, headless)` : `WebKitGTK ${engine.version} (MiniBrowser through WebKitWebDriver, on an Xvfb display)`}: the jobs that name it`),
     `- cometkit ${pkg.version}${commit ? ` at ${commit}` : ''} (dist/ as built before the run); peers: ${peers.join(', ')}`,
   ];
 }
@@ -93,11 +96,12 @@ async function main() {
   const startedAt = new Date();
   const log = (message) => console.log(`[bench ${((Date.now() - startedAt.getTime()) / 1000).toFixed(1)}s] ${message}`);
   const needsBrowser = options.only.some((job) => BROWSER_JOBS.has(job));
-  const browser = needsBrowser ? await launchChromium() : null;
-  const browserVersion = browser?.version();
+  const browser = needsBrowser ? await launchEngine('chromium') : null;
+  const browserVersion = browser?.version;
   const sections = [];
   // Every job is bounded in time as a whole too, so the run always ends by itself.
-  const jobLimitMs = options.quick ? 40_000 : 9 * 60_000;
+  // The latency job runs in three engines.
+  const jobLimitMs = (job) => (options.quick ? 40_000 : (job === 'latency' ? 25 : 9) * 60_000);
   for (const job of JOBS.filter((name) => options.only.includes(name))) {
     if (job === 'fanout' && browser) await browser.close(); // the fan-out job wants both cores
     log(`${job}: start`);
@@ -106,7 +110,7 @@ async function main() {
     let timer;
     try {
       const module = await import(`./${job}.mjs`);
-      const limit = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`did not finish within ${jobLimitMs / 1000} s`)), jobLimitMs); });
+      const limit = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`did not finish within ${jobLimitMs(job) / 1000} s`)), jobLimitMs(job)); });
       const section = await Promise.race([module.run({ quick: options.quick, browser, log }), limit]);
       sections.push({ ...section, command: jobCommand, seconds: (Date.now() - started) / 1000 });
     } catch (error) {
@@ -117,9 +121,9 @@ async function main() {
     }
     log(`${job}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  if (browser?.isConnected()) await browser.close();
+  await browser?.close();
   const seconds = (Date.now() - startedAt.getTime()) / 1000;
-  const markdown = render({ options, machineLines: await machine(browserVersion), sections, startedAt, seconds });
+  const markdown = render({ options, machineLines: await machine(browserVersion, sections), sections, startedAt, seconds });
   await writeFile(options.out, markdown);
   if (options.json) await writeFile(options.json, JSON.stringify({ quick: options.quick, seconds, sections }, null, 2));
   log(`wrote ${options.out}${options.json ? ` and ${options.json}` : ''}`);

@@ -11,10 +11,13 @@ import { build } from 'esbuild';
 const root = new URL('../', import.meta.url);
 const require = createRequire(root);
 
-/** Browser bundle of each client: the file the package ships (cometd ships ES modules only). */
-async function clientBundle(client) {
+/**
+ * Browser bundle of each client: the file the package ships (cometd ships ES modules only);
+ * `readable`: cometkit's unminified UMD, for a profile that names functions (bench/profile-client.mjs).
+ */
+async function clientBundle(client, readable = false) {
   const file = {
-    cometkit: 'dist/cometkit.umd.min.js',
+    cometkit: readable ? 'dist/cometkit.umd.js' : 'dist/cometkit.umd.min.js',
     'socket.io': 'node_modules/socket.io-client/dist/socket.io.min.js',
     sockjs: 'node_modules/sockjs-client/dist/sockjs.min.js',
     faye: 'node_modules/faye/client/faye-browser-min.js',
@@ -177,10 +180,10 @@ async function startEndpoint(target, server, cometkitOptions) {
 
 /**
  * Starts a target's server on 127.0.0.1. The page is at `${origin}/bench/page.html`.
- * `cometkitOptions` go to createCometServer.
+ * `cometkitOptions` go to createCometServer; `readable` serves cometkit's unminified bundle.
  */
-export async function startTarget(target, { cometkitOptions = {} } = {}) {
-  const bundle = await clientBundle(target.client);
+export async function startTarget(target, { cometkitOptions = {}, readable = false } = {}) {
+  const bundle = await clientBundle(target.client, readable);
   const page = `<!DOCTYPE html><meta charset="utf-8"><title>${target.name}</title><script>${HARNESS}</script><script src="/bench/client.js"></script><script src="/bench/adapter.js"></script>`;
   const statics = {
     '/bench/page.html': ['text/html; charset=utf-8', page],

@@ -5,7 +5,7 @@
 // per channel (client-api.ts). At most two requests are in flight: one downstream (or the handshake) and one
 // upstream send; the old downstream request is always ended before a new one opens.
 import { clientApi } from './client-api.ts';
-import { createDownstream } from './downstream.ts';
+import { createDownstream, type Downstream } from './downstream.ts';
 import { closedError } from './errors.ts';
 import { createInbox } from './inbox.ts';
 import { createOutbox, oneByOne, type OutboxItem } from './outbox.ts';
@@ -57,7 +57,7 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     preference: transports,
     errorCodes: true,
     floorMs: () => retryFloorMs,
-    resume: () => { if (session) open(); else handshake(); },
+    resume: () => { if (session) downstream?.open(); else handshake(); },
     closed: (reason) => { outbox.close(closedError(reason)); },
   });
   const { negotiator, failed } = machine;
@@ -70,7 +70,8 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
     batching,
   });
   const inbox = createInbox(channels, emit);
-  const { open, begin } = createDownstream({ endpoint, options, machine, negotiator, inbox, session: () => session, expired });
+  /** The downstream loop of the session being run. */
+  let downstream: Downstream | undefined;
   const { client, subscriptions } = clientApi<OutboxItem>({
     machine, transport: negotiator.current, channels, events, push: outbox.push,
     item: (type, channel, settle, data) => ({ type, body: batching.body(type, channel, data), settle }),
@@ -95,14 +96,14 @@ export const createConnection: ConnectionFactory = (endpoint, options, events) =
   function start(answer: Resume) {
     session = answer;
     retryFloorMs = answer.retryMs;
-    begin(answer);
+    downstream = createDownstream({ endpoint, options, machine, inbox, session: answer, expired });
     negotiator.start(answer.transports, !!route.script?.scriptOnly);
     outbox.renew([...answer._replay ?? [], ...subscriptions()], answer._base);
     const transport = negotiator.current();
     if (!transport) return failed(fail('unsupported', 'no transport'));
     // A poll holds until there is data: for polling, the server's answer is proof enough.
     if (!transport.streaming) machine.transition('open', 'handshake');
-    open();
+    downstream.open();
   }
 
   /** The session is gone (§8.1 `handshake`): the lost range is a gap; handshake and resubscribe. */

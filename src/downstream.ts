@@ -1,9 +1,9 @@
-// The downstream loop of one session (PROTOCOL.md §5, §7, §8): opens the request on the current
-// transport at `since`, reads its frames, holds it to its deadline (a stream's first frame within
-// `probeTimeoutMs`, then its heartbeats; a poll's answer within holdMs), and follows its end: the
-// next poll at once, what a `close` frame asks for, or a failure for the state machine to judge.
+// The downstream loop of one session (PROTOCOL.md §5, §7, §8; the connection makes one per session):
+// opens the request on the current transport at `since`, reads its frames, holds it to its
+// deadline (a stream's first frame within `probeTimeoutMs`, then its heartbeats; a poll's answer
+// within holdMs), and follows its end: the next poll at once, what a `close` frame asks for, or a
+// failure for the state machine to judge.
 import type { Inbox } from './inbox.ts';
-import type { Negotiator } from './negotiator.ts';
 import type { Failure } from './errors.ts';
 import { cacheBuster, check, type CloseFrame, type DownstreamFrame, type Handshake } from './protocol.ts';
 import type { Reconnect } from './reconnect.ts';
@@ -14,11 +14,10 @@ export interface DownstreamOptions {
   endpoint: string;
   options: ConnectionOptions;
   machine: Reconnect;
-  negotiator: Negotiator;
   /** Where the messages go, and where `since` is kept. */
   inbox: Inbox;
-  /** The session being run; undefined while there is none. */
-  session: () => Handshake | undefined;
+  /** The session, or the one continued (crosstab.ts): the loop starts at its `seq`, at its heartbeat. */
+  session: Handshake;
   /** A `close` frame said the session is gone (§8.1 `handshake`). */
   expired: () => void;
 }
@@ -26,16 +25,15 @@ export interface DownstreamOptions {
 export interface Downstream {
   /** Opens the downstream request on the current transport, at `since`, ending the one before. */
   open: () => void;
-  /** A session starts, or continues (crosstab.ts): from its `seq`, at its heartbeat. */
-  begin: (session: Handshake) => void;
 }
 
-export function createDownstream({ endpoint, options, machine, negotiator, inbox, session, expired }: DownstreamOptions): Downstream {
+export function createDownstream({ endpoint, options, machine, inbox, session, expired }: DownstreamOptions): Downstream {
   const { platform, withCredentials = false, headers = {} } = options;
   const { timer, stop, succeeded } = machine;
-  const { current, confirmed } = negotiator;
+  const { current, confirmed } = machine.negotiator;
   const bust = cacheBuster(platform);
-  let heartbeatMs = 0;
+  let { heartbeatMs } = session;
+  inbox.since = session.seq;
   /**
    * From when a cut is one of a healthy request: retryMs after it proved itself, or at once once it
    * delivered a message (it made progress, so coming back at once is no tight loop, §8.2).
@@ -53,12 +51,11 @@ export function createDownstream({ endpoint, options, machine, negotiator, inbox
 
   function open() {
     const transport = current();
-    const running = session();
-    if (!transport || !running) return stop();
+    if (!transport) return stop();
     const { streaming } = transport;
-    const url = `${endpoint}/${transport.resource}?session=${running.session}&since=${inbox.since}&t=${bust()}`;
+    const url = `${endpoint}/${transport.resource}?session=${session.session}&since=${inbox.since}&t=${bust()}`;
     machine.request((live) => {
-      arm(streaming && !confirmed() ? options.probeTimeoutMs ?? 5000 : tolerance() + (streaming ? 0 : running.holdMs), transport);
+      arm(streaming && !confirmed() ? options.probeTimeoutMs ?? 5000 : tolerance() + (streaming ? 0 : session.holdMs), transport);
       try {
         return transport.open(platform, { url, withCredentials, headers }, {
           // A transport calls nothing after close(), so these belong to the current request.
@@ -82,13 +79,13 @@ export function createDownstream({ endpoint, options, machine, negotiator, inbox
 
   /** A new request that follows a planned end (a poll's answer, a recycle): no backoff. */
   function openPlanned() {
-    negotiator.next?.();
+    machine.negotiator.next?.();
     open();
   }
 
   function markProven() {
-    negotiator.confirm();
-    healthyFrom = platform.Date.now() + (session()?.retryMs ?? 0);
+    machine.negotiator.confirm();
+    healthyFrom = platform.Date.now() + session.retryMs;
     succeeded();
   }
 
@@ -121,11 +118,5 @@ export function createDownstream({ endpoint, options, machine, negotiator, inbox
     else stop(true);
   }
 
-  return {
-    open,
-    begin(started) {
-      inbox.since = started.seq;
-      heartbeatMs = started.heartbeatMs;
-    },
-  };
+  return { open };
 }

@@ -87,11 +87,12 @@ function negotiate({ platform, preference, chose }: NegotiatorOptions, extension
   /** The transport that proved itself (in this session or the one before). */
   let working: Transport | undefined;
   const current = () => candidates[index];
+  const confirmed = () => !!working && current() == working;
   const choose = (to: number, reason: TransportReason) => {
     const transport = candidates[index = to];
     if (transport) chose(transport.name, reason);
   };
-  const negotiator: Negotiator = {
+  return {
     start(offered, scriptOnly) {
       candidates = candidatesFor(platform, preference, offered, scriptOnly);
       const first = extension?.first(candidates) ?? 0;
@@ -99,7 +100,7 @@ function negotiate({ platform, preference, chose }: NegotiatorOptions, extension
       if (index < 0) choose(first, first > 0 ? 'remembered' : 'preferred');
     },
     current,
-    confirmed: () => !!working && current() == working,
+    confirmed,
     confirm() {
       const transport = current();
       if (transport && transport != working) {
@@ -120,13 +121,11 @@ function negotiate({ platform, preference, chose }: NegotiatorOptions, extension
       else return false;
       return true;
     },
-  };
-  return extension ? {
-    ...negotiator,
+    // Only `createNegotiator` reprobes.
     next() {
-      if (index && negotiator.confirmed() && extension.reprobeDue()) choose(0, 'reprobe');
+      if (index && confirmed() && extension?.reprobeDue()) choose(0, 'reprobe');
     },
-  } : negotiator;
+  };
 }
 
 /**

@@ -76,7 +76,7 @@ export interface CometClientCoreOptions {
    * When and how long to reconnect after a failure: delays grow from `initialDelayMs` to
    * `maxDelayMs` with full jitter, above the server's `retryMs`. A connection that served for at
    * least `retryMs`, or delivered a message, and is then cut (no HTTP answer) comes back at
-   * once, within 250 ms; the
+   * once, after a random wait below 100 ms; the
    * failures after that one back off (PROTOCOL.md §8.2). The client closes (reason
    * `gave-up`) after `maxAttempts` consecutive failures or `maxElapsedMs` of failing.
    * @default { initialDelayMs: 1000, maxDelayMs: 30000, maxAttempts: Infinity, maxElapsedMs: Infinity }

@@ -46,8 +46,9 @@ export async function launchChromium() {
 
 /**
  * A page driver with one interface for every engine:
- * { name, version, goto(url), waitFor(fn, timeoutMs), evaluate(fn), resize(w, h), screenshot(path), close() }.
- * `fn` must be self-contained (it is serialised into the page).
+ * { name, version, goto(url), waitFor(fn, timeoutMs), evaluate(fn, arg), resize(w, h), screenshot(path), close() }.
+ * `fn` must be self-contained (it is serialised into the page); `arg`, if any, is JSON-like and
+ * passed to it. A promise `fn` returns is awaited, in every engine.
  */
 export async function openEngine(name, { width = 1280, height = 900 } = {}) {
   if (name === 'chromium' || name === 'firefox') return openPlaywright(name, width, height);
@@ -72,7 +73,7 @@ async function openPlaywright(name, width, height) {
     version: browser.version(),
     goto: (url) => page.goto(url),
     waitFor: (fn, timeoutMs) => page.waitForFunction(fn, null, { timeout: timeoutMs, polling: 250 }),
-    evaluate: (fn) => page.evaluate(fn),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
     resize: (w, h) => page.setViewportSize({ width: w, height: h }),
     screenshot: (path) => page.screenshot({ path, fullPage: true }),
     close: () => browser.close(),
@@ -118,7 +119,7 @@ async function openWebKit(width, height) {
       version: String(browser.capabilities.browserVersion ?? ''),
       goto: (url) => browser.url(url),
       waitFor: (fn, timeoutMs) => browser.waitUntil(() => browser.execute(fn), { timeout: timeoutMs, interval: 250 }),
-      evaluate: (fn) => browser.execute(fn),
+      evaluate: (fn, arg) => browser.execute(fn, arg),
       resize: (w, h) => browser.setWindowSize(w, h),
       screenshot: (path) => browser.saveScreenshot(path),
       close: async () => {

@@ -5,27 +5,35 @@
 // asking for that page's own lock. Which page leads is the page's (crosstab.ts).
 import { flatError, MESSAGE, REQUEST, SETTLED, EVENT, type LastRequest, type PageId, type PublishKey, type TabMessage } from './messages.ts';
 import type { CometError } from '../errors.ts';
+import type { Inbox } from '../inbox.ts';
 import { oneByOne, type Batching, type OutboxItem } from '../outbox.ts';
 import type { ClientEvents, Connection, ConnectionFactory, ConnectionOptions, MessageHandler, Resume, Subscription } from '../types.ts';
 
-export interface LeaderOptions {
+/** What a page is made of: where it connects, the browser's locks and channels, and its client's events. */
+export interface PageOptions {
   inner: ConnectionFactory;
   endpoint: string;
   options: ConnectionOptions;
   events: ClientEvents;
   locks: LockManager;
-  /** The group's lock name: each page holds `${name} ${page}` for its lifetime. */
-  name: string;
-  /** This page. */
-  page: PageId;
+  Channel: typeof BroadcastChannel;
+}
+
+/** What the leader reads of its page (crosstab.ts, `Page`). */
+export interface LeaderPage {
+  readonly _page: PageOptions;
+  readonly _id: PageId;
+  /** The group's lock name: each page holds `${_name} ${page}` for its lifetime. */
+  readonly _name: string;
   /** Each page's channels, this one's included: the leader has their union subscribed. */
-  tabs: Map<PageId, string[]>;
-  /** What every page heard: the last request the leader formed, and `since`. */
-  heard: () => { last: LastRequest | undefined; since: number };
+  readonly _tabs: Map<PageId, string[]>;
+  /** What every page heard: the last request the leader formed, and (the inbox's) `since`. */
+  readonly _last: LastRequest | undefined;
+  readonly _inbox: Inbox;
   /** Tells every page, this one included. */
-  say: (message: TabMessage) => boolean;
+  _say(message: TabMessage): boolean;
   /** A lock request failed: this page leaves the group. */
-  close: () => void;
+  _close(): void;
 }
 
 /** Its functions use no `this`. */
@@ -54,7 +62,7 @@ interface Keys {
  * The connection's batching, telling every page each request before it is sent, with the keys of
  * its publishes.
  */
-function announcing({ body, batch }: Batching, keys: Keys, say: LeaderOptions['say']): Batching {
+function announcing({ body, batch }: Batching, keys: Keys, say: LeaderPage['_say']): Batching {
   /** The keys of the publishes handed to the connection that no item has yet, oldest first. */
   const waiting: PublishKey[] = [];
   return {
@@ -76,8 +84,10 @@ function announcing({ body, batch }: Batching, keys: Keys, say: LeaderOptions['s
   };
 }
 
-export function createLeader(leader: LeaderOptions): Leader {
-  const { inner, endpoint, options, events, locks, name, tabs, say } = leader;
+export function createLeader(page: LeaderPage): Leader {
+  const { inner, endpoint, options, events, locks } = page._page;
+  const tabs = page._tabs;
+  const say = (message: TabMessage) => page._say(message);
   let connection: Connection | undefined;
   /** Counts this page's connections: the events and answers of an older one are dropped. */
   let runs = 0;
@@ -108,12 +118,12 @@ export function createLeader(leader: LeaderOptions): Leader {
   }
 
   /** The page's own lock is held for its lifetime: the browser grants it when the page is closed, crashes or navigates. */
-  function watch(page: PageId) {
-    if (page == leader.page) return;
-    locks.request(`${name} ${page}`, () => {
-      tabs.delete(page);
+  function watch(other: PageId) {
+    if (other == page._id) return;
+    locks.request(`${page._name} ${other}`, () => {
+      tabs.delete(other);
       sync();
-    }).catch(leader.close);
+    }).catch(() => { page._close(); });
   }
 
   /**
@@ -124,9 +134,9 @@ export function createLeader(leader: LeaderOptions): Leader {
    */
   function start() {
     sent = new Set();
-    for (const page of tabs.keys()) watch(page);
+    for (const other of tabs.keys()) watch(other);
     const run = ++runs;
-    const { last, since } = leader.heard();
+    const { _last: last, _inbox: { since } } = page;
     const current = keys = { of: new WeakMap(), handing: undefined };
     const replay = (body: string, key: PublishKey): OutboxItem => {
       const item: OutboxItem = { type: key === undefined ? 'subscribe' : 'publish', body, settle: settled(key) };

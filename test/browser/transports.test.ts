@@ -8,7 +8,8 @@ import { multipart } from '../../transports/multipart.ts';
 import { iframe } from '../../transports/iframe.ts';
 import { longPolling } from '../../transports/long-polling.ts';
 import { jsonp } from '../../transports/jsonp.ts';
-import { browserPlatform } from '../../src/platform.ts';
+import { streamsFetchBody } from '../../transports/body/fetch.ts';
+import { browserPlatform, type Platform } from '../../src/platform.ts';
 import type { Transport, TransportFailure } from '../../transports/contract.ts';
 import { fixtureEnv, handshake, isWebKit, publish, send, waitFor } from './support.ts';
 
@@ -30,7 +31,40 @@ async function subscribedSession(endpoint: string, prefix: string) {
   return { session, channel };
 }
 
-function openRaw(transport: Transport, endpoint: string, session: string): Run {
+/** How xhr-streaming and multipart read a body (transports/streamed.ts). */
+type Reader = 'fetch' | 'xhr';
+
+/** How many fetches and XHRs a platform made. */
+interface Made { fetch: number; xhr: number }
+
+/**
+ * The page's own globals as a platform, counting the fetches and XHRs made through it; for `xhr`,
+ * without ReadableStream, as an engine that cannot stream a fetch body (the legacy bundle's).
+ */
+function countingPlatform(reader: Reader): { platform: Platform; made: Made } {
+  const made: Made = { fetch: 0, xhr: 0 };
+  const platform = {
+    setTimeout: (callback: () => void, ms: number) => window.setTimeout(callback, ms),
+    clearTimeout: (handle: unknown) => { window.clearTimeout(handle as number); },
+    Date,
+    Math,
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+      made.fetch += 1;
+      return window.fetch(input, init);
+    },
+    XMLHttpRequest: class extends XMLHttpRequest {
+      constructor() {
+        super();
+        made.xhr += 1;
+      }
+    },
+    ReadableStream: reader == 'fetch' ? ReadableStream : undefined,
+    TextDecoder,
+  };
+  return { platform, made };
+}
+
+function openRaw(transport: Transport, endpoint: string, session: string, platform = browserPlatform()): Run {
   const run: Run = {
     values: [],
     ended: false,
@@ -38,7 +72,7 @@ function openRaw(transport: Transport, endpoint: string, session: string): Run {
     messages: () => run.values.filter((value) => value.type === 'msg'),
     close: () => { exchange.close(); },
   };
-  const exchange = transport.open(browserPlatform(), {
+  const exchange = transport.open(platform, {
     url: `${endpoint}/${transport.resource}?session=${session}&since=0`,
     withCredentials: false,
     headers: {},
@@ -49,9 +83,9 @@ function openRaw(transport: Transport, endpoint: string, session: string): Run {
   return run;
 }
 
-async function streams(transport: Transport, endpoint: string): Promise<void> {
+async function streams(transport: Transport, endpoint: string, platform?: Platform): Promise<void> {
   const { session, channel } = await subscribedSession(endpoint, transport.name);
-  const run = openRaw(transport, endpoint, session);
+  const run = openRaw(transport, endpoint, session, platform);
   try {
     await waitFor(() => run.values.length >= 1 || run.ended, 'the open frame');
     expect(run.failure, 'failure').to.equal(undefined);
@@ -64,6 +98,22 @@ async function streams(transport: Transport, endpoint: string): Promise<void> {
   }
   expect(run.ended, `ended early: ${JSON.stringify(run.failure)}`).to.equal(false);
   expect(run.messages().map((value) => value.seq)).to.deep.equal([1, 2, 3]);
+}
+
+/** A streamed transport read by `reader`, which must be the one that made the request. */
+async function streamsReadBy(transport: Transport, endpoint: string, reader: Reader): Promise<void> {
+  const { platform, made } = countingPlatform(reader);
+  await streams(transport, endpoint, platform);
+  expect(made).to.deep.equal(reader == 'fetch' ? { fetch: 1, xhr: 0 } : { fetch: 0, xhr: 1 });
+}
+
+/** multipart in WebKit, read by `reader`: it fails before any frame, so a negotiator moves on. */
+async function multipartFailsInWebKit(endpoint: string, platform?: Platform): Promise<void> {
+  const { session } = await subscribedSession(endpoint, 'multipart');
+  const run = openRaw(multipart, endpoint, session, platform);
+  await waitFor(() => run.ended, 'the multipart exchange to fail');
+  expect(run.values).to.deep.equal([]);
+  expect(run.failure?.type).to.be.oneOf(['network', 'unsupported']);
 }
 
 async function polls(transport: Transport, endpoint: string): Promise<void> {
@@ -91,16 +141,27 @@ for (const origin of ['sameOrigin', 'crossOrigin'] as const) {
 
     it(isWebKit ? 'multipart fails before any frame in WebKit, so a negotiator moves on' : 'multipart streams frames as they are published', async () => {
       const endpoint = (await fixtureEnv())[origin];
-      if (!isWebKit) {
-        await streams(multipart, endpoint);
-        return;
-      }
-      const { session } = await subscribedSession(endpoint, 'multipart');
-      const run = openRaw(multipart, endpoint, session);
-      await waitFor(() => run.ended, 'the multipart exchange to fail');
-      expect(run.values).to.deep.equal([]);
-      expect(run.failure?.type).to.be.oneOf(['network', 'unsupported']);
+      if (isWebKit) await multipartFailsInWebKit(endpoint);
+      else await streams(multipart, endpoint);
     });
+
+    // The README's transport table: which reader each engine's xhr-streaming and multipart use.
+    it('this engine streams a fetch body, so xhr-streaming and multipart read through fetch here', () => {
+      expect(streamsFetchBody(browserPlatform())).to.equal(true);
+    });
+
+    for (const reader of ['fetch', 'xhr'] as const) {
+      const by = reader == 'fetch' ? 'fetch and a ReadableStream reader' : 'XMLHttpRequest at readyState 3 (fetch bodies hidden)';
+      it(`xhr-streaming read by ${by} streams frames as they are published`, async () => {
+        await streamsReadBy(xhrStreaming, (await fixtureEnv())[origin], reader);
+      });
+
+      it(isWebKit ? `multipart read by ${by} fails before any frame in WebKit` : `multipart read by ${by} streams frames as they are published`, async () => {
+        const endpoint = (await fixtureEnv())[origin];
+        if (isWebKit) await multipartFailsInWebKit(endpoint, countingPlatform(reader).platform);
+        else await streamsReadBy(multipart, endpoint, reader);
+      });
+    }
 
     it('long-polling answers a poll with the frames published before it', async () => {
       await polls(longPolling, (await fixtureEnv())[origin]);

@@ -2,9 +2,10 @@
 // every run and a failure can be replayed.
 export { seededRandom } from './seeded-random.mjs';
 
-/** The successive texts an XHR's responseText goes through when `text` arrives cut at `cuts`. */
-export function growing(text: string, cuts: readonly number[]): string[] {
-  return [...cuts.filter((cut) => cut > 0 && cut < text.length).sort((a, b) => a - b), text.length].map((cut) => text.slice(0, cut));
+/** The chunks a body reader hands over when `text` arrives cut at `cuts`. */
+export function chunked(text: string, cuts: readonly number[]): string[] {
+  const ends = [...cuts.filter((cut) => cut > 0 && cut < text.length).sort((a, b) => a - b), text.length];
+  return ends.map((end, index) => text.slice(index ? ends[index - 1] : 0, end));
 }
 
 /** `count` random cut positions inside `text`. */
@@ -13,19 +14,14 @@ export function randomCuts(random: () => number, text: string, count: number): n
 }
 
 /**
- * The responseText an XHR shows when the UTF-8 bytes of `text` arrive cut at every byte in
- * `byteCuts`: a streaming decoder holds back a character whose bytes are incomplete.
+ * The text chunks a body reader hands over when the UTF-8 bytes of `text` arrive cut at every
+ * byte in `byteCuts`: both readers decode as a streaming decoder does, holding back a character
+ * whose bytes are incomplete (a fetch body through TextDecoder with `stream: true`, an XHR's
+ * responseText by itself).
  */
-export function growingBytes(text: string, byteCuts: readonly number[]): string[] {
+export function byteChunked(text: string, byteCuts: readonly number[]): string[] {
   const bytes = new TextEncoder().encode(text);
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const texts: string[] = [];
-  let received = '';
-  let from = 0;
-  for (const cut of [...byteCuts.filter((c) => c > 0 && c < bytes.length).sort((a, b) => a - b), bytes.length]) {
-    received += decoder.decode(bytes.subarray(from, cut), { stream: cut < bytes.length });
-    from = cut;
-    texts.push(received);
-  }
-  return texts;
+  const ends = [...byteCuts.filter((cut) => cut > 0 && cut < bytes.length).sort((a, b) => a - b), bytes.length];
+  return ends.map((end, index) => decoder.decode(bytes.subarray(index ? ends[index - 1] : 0, end), { stream: end < bytes.length }));
 }

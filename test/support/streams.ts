@@ -5,7 +5,11 @@ export interface PushedBody {
   readonly cancelled: boolean;
   /** Writes a chunk; does nothing once the reader went away, as a server's write to a closed socket. */
   push(text: string): void;
+  /** Writes these bytes as one chunk: a chunk may end inside a character's UTF-8 bytes. */
+  pushBytes(bytes: Uint8Array): void;
   end(): void;
+  /** Fails the body mid-stream, as a connection reset does. */
+  cut(): void;
 }
 
 export function pushedBody(): PushedBody {
@@ -24,8 +28,10 @@ export function pushedBody(): PushedBody {
       cancel() { body.cancelled = true; },
     }),
     push(text: string) {
+      body.pushBytes(encoder.encode(text));
+    },
+    pushBytes(bytes: Uint8Array) {
       if (body.cancelled || ended) return;
-      const bytes = encoder.encode(text);
       if (controller) controller.enqueue(bytes);
       else pending.push(bytes);
     },
@@ -33,6 +39,11 @@ export function pushedBody(): PushedBody {
       if (body.cancelled || ended) return;
       ended = true;
       controller?.close();
+    },
+    cut() {
+      if (body.cancelled || ended) return;
+      ended = true;
+      controller?.error(new TypeError('connection reset'));
     },
   };
   return body;

@@ -94,9 +94,11 @@ interface OpenChannel {
 /** One origin's broadcast channels: a message goes, structured-cloned, to every other open channel of its name, in order. */
 class Channels {
   open = new Set<OpenChannel>();
+  /** Every message posted, in order. */
+  posted: unknown[] = [];
 
   make(page: Page) {
-    const open = this.open;
+    const { open, posted } = this;
     return class FakeBroadcastChannel implements OpenChannel {
       onmessage: ((event: { data: unknown }) => void) | null = null;
       closed = false;
@@ -108,6 +110,7 @@ class Channels {
         // As the browser does: a closed channel throws, and so does data that does not clone.
         if (this.closed) throw new DOMException('closed', 'InvalidStateError');
         const data = structuredClone(message);
+        posted.push(data);
         for (const other of open) {
           if (other === this || other.name !== this.name || other.closed) continue;
           queueMicrotask(() => { if (!other.closed && !other.page.crashed) other.onmessage?.({ data: structuredClone(data) }); });

@@ -94,15 +94,18 @@ describe('connection', () => {
   });
 
 
-  it('a stream that served for at least retryMs and is cut comes back at once; a second failure waits out the backoff', () => {
+  it('a stream that served for at least retryMs and is cut comes back within 100 ms; a second failure waits out the backoff', () => {
     const { platform, sse, world } = streamingAndPolling();
     platform.flush();
     sse.last().deliver(frames.open());
     platform.advance(1000); // the handshake's retryMs: the stream was healthy
+    Object.assign(platform.Math, { random: () => 0.9999 }); // the longest wait the jitter can draw
     sse.last().end({ type: 'network', detail: 'cut' });
     assert.equal(world.client.state, 'reconnecting');
-    platform.advance(250); // the quick retry's jitter
-    assert.equal(sse.exchanges.length, 2, 'reopened within 250 ms, not after retryMs');
+    platform.advance(99);
+    assert.equal(sse.exchanges.length, 1, 'a random wait, not at once: a mass cut does not come back in lockstep');
+    platform.advance(1);
+    assert.equal(sse.exchanges.length, 2, 'reopened within 100 ms, not after retryMs');
     sse.last().end({ type: 'network', detail: 'refused' });
     platform.advance(999);
     assert.equal(sse.exchanges.length, 2, 'the next failure waits at least retryMs');

@@ -326,6 +326,46 @@ describe('cross-tab sharing', () => {
     assert.deepEqual(received, [6]);
   });
 
+  // A post (a structured clone and a hop between processes) costs more than all else a message
+  // costs (bench/profile-client.mjs): a leader alone makes none per message.
+  it('a page that leads alone posts nothing per message; a page that joins gets every message after the leader answers it, and can take over', async () => {
+    const world = await pages(1);
+    const { MESSAGE } = await import('../../src/crosstab/messages.ts');
+    const relays = () => world.channels.posted.filter((message) => (message as unknown[])[0] === MESSAGE).length;
+    world.stream().deliver(frames.open(), ...range(1, 5).map((seq) => frames.msg(seq)));
+    await world.settle();
+    assert.deepEqual(world.opened[0]!.received, range(1, 5));
+    assert.equal(relays(), 0);
+    const late = world.page();
+    const received: number[] = [];
+    late.client().subscribe('room/42', (_data, { seq }) => received.push(seq));
+    await world.settle();
+    world.stream().deliver(...range(6, 8).map((seq) => frames.msg(seq)));
+    await world.settle();
+    assert.equal(relays(), 3);
+    assert.deepEqual(world.opened[0]!.received, range(1, 8));
+    assert.deepEqual(received, [6, 7, 8]);
+    world.crash(world.opened[0]!.page);
+    await world.settle();
+    const resumed = late.sse.last();
+    assert.deepEqual([resumed.session, resumed.since], [SESSION, 8]);
+  });
+
+  it("the leader's own handlers get a message before it is posted to the other pages", async () => {
+    const world = await pages(2);
+    const leader = world.leader();
+    world.stream().deliver(frames.open());
+    await world.settle();
+    const before = world.channels.posted.length;
+    const postsBeforeHandler: number[] = [];
+    leader.client.subscribe('room/42', () => postsBeforeHandler.push(world.channels.posted.length - before));
+    world.stream().deliver(frames.msg(1));
+    await world.settle();
+    assert.deepEqual(postsBeforeHandler, [0]);
+    assert.equal(world.channels.posted.length, before + 1, 'then posted to the other page');
+    assert.deepEqual(world.opened.map((each) => each.received), [[1], [1]]);
+  });
+
   it('without Web Locks or BroadcastChannel each page connects by itself, and says so once through the logger', async () => {
     for (const missing of [{ withLocks: false }, { withChannel: false }]) {
       const world = origin(missing);

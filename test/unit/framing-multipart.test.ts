@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { lineReader } from '../../transports/framing/lines.ts';
 import { multipartReader } from '../../transports/framing/multipart.ts';
-import { growing, growingBytes, randomCuts, seededRandom } from '../support/random.ts';
+import { byteChunked, chunked, randomCuts, seededRandom } from '../support/random.ts';
 
 const boundary = 'cometkit-4f1c9a0b33d2e8a1';
 const batches = [
@@ -17,19 +17,19 @@ const response = (eol = '\r\n') => batches.map((batch) => part(batch, eol)).join
 
 /**
  * The reader over a line reader, as the multipart transport runs it: `read` gives the batches
- * completed by what the text gained, `complete` whether a stream that stopped there stopped cleanly.
+ * completed by a chunk of the body, `complete` whether a stream that stopped there stopped cleanly.
  */
 function multipartText() {
   const { read: lines, rest } = lineReader();
   const decode = multipartReader(boundary);
   return {
-    read: (text: string) => lines(text).flatMap((line) => {
+    read: (chunk: string) => lines(chunk).flatMap((line) => {
       const batch = decode(line);
       return batch.length ? [batch] : [];
     }),
-    complete: (text: string) => {
+    complete: () => {
       try {
-        decode(rest(text), true);
+        decode(rest(), true);
         return true;
       } catch {
         return false;
@@ -38,22 +38,22 @@ function multipartText() {
   };
 }
 
-function readAll(texts: readonly string[]): unknown[] {
+function readAll(chunks: readonly string[]): unknown[] {
   const reader = multipartText();
-  return texts.flatMap((text) => reader.read(text));
+  return chunks.flatMap((chunk) => reader.read(chunk));
 }
 
-describe('multipartReader (multipart/x-mixed-replace over a growing responseText)', () => {
+describe('multipartReader (multipart/x-mixed-replace over a body that arrives in chunks)', () => {
   it('yields each part body whole and in order wherever the response is cut in two', () => {
     const text = response();
     for (let cut = 0; cut <= text.length; cut += 1) {
-      assert.deepEqual(readAll(growing(text, [cut])), batches, `cut at ${cut}`);
+      assert.deepEqual(readAll(chunked(text, [cut])), batches, `cut at ${cut}`);
     }
   });
 
   it('yields each part body whole when the response arrives one character at a time', () => {
     const text = response();
-    assert.deepEqual(readAll(growing(text, Array.from(text, (_, index) => index))), batches);
+    assert.deepEqual(readAll(chunked(text, Array.from(text, (_, index) => index))), batches);
   });
 
   it('yields each part body whole under 500 seeded random splits', () => {
@@ -61,22 +61,22 @@ describe('multipartReader (multipart/x-mixed-replace over a growing responseText
     const text = response();
     for (let round = 0; round < 500; round += 1) {
       const cuts = randomCuts(random, text, 1 + Math.floor(random() * 12));
-      assert.deepEqual(readAll(growing(text, cuts)), batches, `cuts ${cuts.join(',')}`);
+      assert.deepEqual(readAll(chunked(text, cuts)), batches, `cuts ${cuts.join(',')}`);
     }
   });
 
-  it('yields multibyte characters whole when the UTF-8 bytes are cut anywhere, as an XHR decodes them', () => {
+  it('yields multibyte characters whole when the UTF-8 bytes are cut anywhere, as both body readers decode them', () => {
     const text = response();
     const byteLength = new TextEncoder().encode(text).length;
     for (let cut = 0; cut <= byteLength; cut += 1) {
-      assert.deepEqual(readAll(growingBytes(text, [cut])), batches, `byte cut at ${cut}`);
+      assert.deepEqual(readAll(byteChunked(text, [cut])), batches, `byte cut at ${cut}`);
     }
   });
 
   it('reads bare-LF line ends like CRLF ones', () => {
     const text = response('\n');
     for (let cut = 0; cut <= text.length; cut += 1) {
-      assert.deepEqual(readAll(growing(text, [cut])), batches, `cut at ${cut}`);
+      assert.deepEqual(readAll(chunked(text, [cut])), batches, `cut at ${cut}`);
     }
   });
 
@@ -84,7 +84,7 @@ describe('multipartReader (multipart/x-mixed-replace over a growing responseText
     const reader = multipartText();
     const first = part(batches[0]);
     assert.deepEqual(reader.read(first.slice(0, -2)), []);
-    assert.deepEqual(reader.read(first), [batches[0]]);
+    assert.deepEqual(reader.read(first.slice(-2)), [batches[0]]);
   });
 
   it('ignores a preamble, extra part headers, transport padding and an epilogue', () => {
@@ -105,7 +105,7 @@ describe('multipartReader (multipart/x-mixed-replace over a growing responseText
     for (const text of [response(), response().slice(0, -2)]) {
       const reader = multipartText();
       reader.read(text);
-      assert.equal(reader.complete(text), true);
+      assert.equal(reader.complete(), true);
     }
   });
 
@@ -113,7 +113,7 @@ describe('multipartReader (multipart/x-mixed-replace over a growing responseText
     const text = part(batches[0]);
     const reader = multipartText();
     reader.read(text);
-    assert.equal(reader.complete(text), true);
+    assert.equal(reader.complete(), true);
   });
 
   it('says the response was cut when it stopped inside a part or a delimiter line', () => {
@@ -128,18 +128,7 @@ describe('multipartReader (multipart/x-mixed-replace over a growing responseText
       const reader = multipartText();
       const cutText = text.slice(0, cut);
       reader.read(cutText);
-      assert.equal(reader.complete(cutText), false, `cut at ${cut}: ${JSON.stringify(cutText.slice(-12))}`);
+      assert.equal(reader.complete(), false, `cut at ${cut}: ${JSON.stringify(cutText.slice(-12))}`);
     }
-  });
-
-  // Linear time, checked structurally: a reader that looked again at text it already consumed
-  // would find the parts planted there.
-  it('never reads again the parts it has already yielded', () => {
-    const reader = multipartText();
-    const first = part([1]) + part([2]);
-    assert.deepEqual(reader.read(first), [[1], [2]]);
-    const planted = part(['planted']).padEnd(first.length, ' ');
-    assert.equal(planted.length, first.length);
-    assert.deepEqual(reader.read(planted + part([3])), [[3]]);
   });
 });

@@ -1,15 +1,15 @@
-// Newline-delimited framing over a text that only grows, such as an XHR's `responseText` during
-// readyState 3. The reader remembers where it stopped, so every character is examined once however
-// long the stream gets (a rescan from the start would make a long stream quadratic).
+// Newline-delimited framing over a body that arrives in chunks (a fetch body's, or what an XHR's
+// `responseText` gained since the last read). Each chunk is examined once, and only the line in
+// progress is kept: however long the stream gets, reading it stays linear.
 // LF ends a line; a CR before it is white space to JSON. PROTOCOL.md §3.3 guarantees that no raw
 // CR or LF appears inside a serialised frame, which is what makes a line a frame.
 
 /** Its functions use no `this`: they may be called on their own. */
 export interface LineReader {
-  /** The lines completed by whatever `text` gained since the last call, without their LF, blank ones included. */
-  read: (text: string) => string[];
-  /** What follows the last LF: the line the stream was cut in (call it once the text is complete). */
-  rest: (text: string) => string;
+  /** The lines that `chunk`, the text that arrived after the last one, completes, without their LF, blank ones included. */
+  read: (chunk: string) => string[];
+  /** What follows the last LF: the line the stream was cut in (call it once the body has ended). */
+  rest: () => string;
 }
 
 /**
@@ -25,15 +25,20 @@ export const undecodable = (): never => {
 };
 
 export function lineReader(): LineReader {
-  let lineStart = 0; // where the line in progress begins
-  let searched = 0; // how far the line in progress has been searched for its LF
+  /** The line in progress: the text after the last LF. */
+  let partial = '';
   return {
-    read: (text) => {
-      const lines: string[] = [];
-      for (let end; (end = text.indexOf('\n', searched)) >= 0; searched = lineStart = end + 1) lines.push(text.slice(lineStart, end));
-      searched = text.length;
+    read: (chunk) => {
+      const end = chunk.lastIndexOf('\n');
+      if (end < 0) {
+        partial += chunk;
+        return [];
+      }
+      // The line in progress is searched once more, when the chunk that ends it arrives.
+      const lines = (partial + chunk.slice(0, end)).split('\n');
+      partial = chunk.slice(end + 1);
       return lines;
     },
-    rest: (text) => text.slice(lineStart),
+    rest: () => partial,
   };
 }

@@ -1,0 +1,68 @@
+// A transport reading one long GET's body as it arrives, line by line (both streamed encodings,
+// `xhr` and `multipart`, put their values on lines), through whichever body reader the engine
+// allows: fetch and a ReadableStream where the engine streams a fetch body, XMLHttpRequest at
+// readyState 3 where it does not (feature detection, never the user agent: docs/ENGINES.md). Both
+// readers hand over the same text, so the wire format, the transport's name and its probe are the
+// same whichever reads.
+import { fail, type Transport, type TransportFailure, type TransportName } from './contract.ts';
+import { fetchBody, streamsFetchBody } from './body/fetch.ts';
+import type { BodySink } from './body/reader.ts';
+import { xhrBody } from './body/xhr.ts';
+import { lineReader, undecodable, type LineDecoder } from './framing/lines.ts';
+import { malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
+
+/**
+ * `decoderFor` gets the response's Content-Type header and returns undefined when it is not the
+ * encoding's type.
+ */
+export const streamedLines = (name: TransportName, resource: string, decoderFor: (contentType: string) => LineDecoder | undefined): Transport => ({
+  name,
+  resource,
+  streaming: true,
+  isSupported: (platform) => !!platform.XMLHttpRequest || streamsFetchBody(platform),
+  open(platform, request, listener) {
+    const lines = lineReader();
+    /** Until the head shows the encoding's type, there is nothing to decode. */
+    let decode: LineDecoder = undecodable;
+    let live = true;
+    let abort = (): void => undefined;
+    const close = () => {
+      live = false;
+      abort();
+    };
+    const finish = (failure?: TransportFailure) => {
+      // A listener may have closed the exchange on the values it just received.
+      if (live) {
+        close();
+        listener.onEnd(failure);
+      }
+      return false;
+    };
+    const sink: BodySink = {
+      head(status, contentType) {
+        if (status != 200) return finish(fail('http-status', unexpectedStatus, status));
+        // Typically a proxy's or captive portal's HTML page when there is no decoder: do not download it.
+        const decoder = decoderFor(contentType);
+        if (!decoder) return finish(wrongType(status));
+        decode = decoder;
+        return live;
+      },
+      text(chunk, complete) {
+        const values: unknown[] = [];
+        let failure: TransportFailure | undefined;
+        try {
+          for (const line of lines.read(chunk)) values.push(...decode(line));
+          if (complete) decode(lines.rest(), true);
+        } catch {
+          failure = malformed();
+        }
+        if (values.length && live) listener.onValues(values);
+        return failure || complete ? finish(failure) : live;
+      },
+      failed: () => finish(requestFailed()),
+    };
+    // Both readers report asynchronously (an XHR's events, a fetch's promises): nothing reaches the sink before this.
+    abort = (streamsFetchBody(platform) ? fetchBody : xhrBody)(platform, request, sink);
+    return { close };
+  },
+});
