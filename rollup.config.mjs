@@ -7,6 +7,7 @@ import terser from '@rollup/plugin-terser';
 import { dts } from 'rollup-plugin-dts';
 import { babel } from '@rollup/plugin-babel';
 import inject from '@rollup/plugin-inject';
+import { dirname, resolve } from 'node:path';
 
 const clientEntry = 'src/index.ts';
 const umdEntry = 'src/umd.ts';
@@ -24,22 +25,32 @@ const clientPlugins = () => [esbuild({ target: 'es2020' })];
 // esbuild strips the types as for the modern bundles; Babel 7 (the maintained line that runs on
 // Node 20; Babel 8 needs Node 22) lowers the rest to ES5. At build time the legacy platform
 // (src/legacy/platform.ts) replaces `globalThis`, the client's default platform, and the global
-// `AbortController`, so the modern bundles carry none of it. Each Babel assumption holds for this
+// `AbortController`, and the legacy choice of body reader (src/legacy/body-reader.ts, with the XHR
+// reader) replaces the module transports/body/choice.ts, so the modern bundles carry none of it. Each Babel assumption holds for this
 // code and shortens the output: noDocumentAll (no `document.all` meets `?.`/`??`), pureGetters
 // (the client's getters only read), setSpreadProperties and objectRestNoSymbols (plain option
 // objects, no symbol keys), ignoreToPrimitiveHint (template literals join strings and numbers),
 // skipForOfIteratorClosing (for-of runs over arrays, Maps and Sets, which need no closing),
 // ignoreFunctionLength; setClassMethods, noClassCalls, constantSuper and
 // superIsCallableConstructor (classes are only constructed with `new`, their parents never
-// change; `CometError`'s parent, Error, is wrapped by Babel, and test/qtwebkit checks
-// `instanceof` in QtWebKit, which lacks Reflect.construct).
+// change, and a parent called as a function fills in `this`: `CometError`'s parent is
+// src/legacy/error.ts in place of `Error`, which makes a new object when so called;
+// test/qtwebkit checks `instanceof` in QtWebKit, which lacks Reflect.construct).
 export const legacyAssumptions = {
   noDocumentAll: true, pureGetters: true, setSpreadProperties: true, objectRestNoSymbols: true,
   ignoreToPrimitiveHint: true, skipForOfIteratorClosing: true, ignoreFunctionLength: true,
   setClassMethods: true, noClassCalls: true, constantSuper: true, superIsCallableConstructor: true,
 };
-const legacyPlatform = new URL('src/legacy/platform.ts', import.meta.url).pathname;
+const sourcePath = (path) => new URL(path, import.meta.url).pathname;
+const legacyPlatform = sourcePath('src/legacy/platform.ts');
+/** A module of the legacy build in place of the modern one, wherever it is imported from. */
+const legacyModules = { [sourcePath('transports/body/choice.ts')]: sourcePath('src/legacy/body-reader.ts') };
+const substituteModules = (modules) => ({
+  name: 'legacy-modules',
+  resolveId: (source, importer) => (importer && source.startsWith('.') && modules[resolve(dirname(importer), source)]) || null,
+});
 const legacyPlugins = () => [
+  substituteModules(legacyModules),
   esbuild({ target: 'es2020' }),
   inject({
     include: ['src/**', 'transports/**'],
@@ -47,6 +58,7 @@ const legacyPlugins = () => [
     globalThis: [legacyPlatform, 'pageScope'],
     AbortController: [legacyPlatform, 'LegacyAbortController'],
   }),
+  inject({ include: 'src/errors.ts', Error: [sourcePath('src/legacy/error.ts'), 'LegacyError'] }),
   babel({
     babelHelpers: 'bundled',
     babelrc: false,

@@ -18,7 +18,8 @@ export const callbackName = (platform: Platform) =>
 
 /** `url` with the parameters added to its query, percent-encoded. */
 export function withParams(url: string, params: Readonly<Record<string, string | number>>): string {
-  for (const [name, value] of Object.entries(params)) url += `${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+  // for-in, not Object.entries: the legacy bundle runs in engines older than ES2017.
+  for (const name in params) url += `${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(params[name] ?? '')}`;
   return url;
 }
 

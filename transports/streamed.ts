@@ -1,25 +1,27 @@
 // A transport reading one long GET's body as it arrives, line by line (both streamed encodings,
-// `xhr` and `multipart`, put their values on lines), through whichever body reader the engine
-// allows: fetch and a ReadableStream where the engine streams a fetch body, XMLHttpRequest at
-// readyState 3 where it does not (feature detection, never the user agent: docs/ENGINES.md). Both
-// readers hand over the same text, so the wire format, the transport's name and its probe are the
-// same whichever reads.
+// `xhr` and `multipart`, put their values on lines), through the body reader the engine allows
+// (body/choice.ts, by feature detection, never the user agent: docs/ENGINES.md): fetch and a
+// ReadableStream reader, or in the legacy bundle XMLHttpRequest at readyState 3 where fetch cannot
+// stream. Both readers hand over the same text, so the wire format, the transport's name and its
+// probe are the same whichever reads.
 import { fail, type Transport, type TransportFailure, type TransportName } from './contract.ts';
-import { fetchBody, streamsFetchBody } from './body/fetch.ts';
-import type { BodySink } from './body/reader.ts';
-import { xhrBody } from './body/xhr.ts';
+import { chooseBodyReader } from './body/choice.ts';
+import type { BodyReaderFor, BodySink } from './body/reader.ts';
 import { lineReader, undecodable, type LineDecoder } from './framing/lines.ts';
 import { malformed, requestFailed, unexpectedStatus, wrongType } from './shared.ts';
 
+/** Gets a response's Content-Type header; undefined when it is not the encoding's type. */
+export type DecoderFor = (contentType: string) => LineDecoder | undefined;
+
 /**
- * `decoderFor` gets the response's Content-Type header and returns undefined when it is not the
- * encoding's type.
+ * `readerFor` is this build's choice of body reader; a test passes its own to run a transport
+ * through the XHR reader where fetch streams (Node) or the fetch reader where it does not.
  */
-export const streamedLines = (name: TransportName, resource: string, decoderFor: (contentType: string) => LineDecoder | undefined): Transport => ({
+export const streamedLines = (name: TransportName, resource: string, decoderFor: DecoderFor, readerFor: BodyReaderFor = chooseBodyReader): Transport => ({
   name,
   resource,
   streaming: true,
-  isSupported: (platform) => !!platform.XMLHttpRequest || streamsFetchBody(platform),
+  isSupported: (platform) => !!readerFor(platform),
   open(platform, request, listener) {
     const lines = lineReader();
     /** Until the head shows the encoding's type, there is nothing to decode. */
@@ -62,7 +64,8 @@ export const streamedLines = (name: TransportName, resource: string, decoderFor:
       failed: () => finish(requestFailed()),
     };
     // Both readers report asynchronously (an XHR's events, a fetch's promises): nothing reaches the sink before this.
-    abort = (streamsFetchBody(platform) ? fetchBody : xhrBody)(platform, request, sink);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- open() follows isSupported(): there is a reader
+    abort = readerFor(platform)!(platform, request, sink);
     return { close };
   },
 });

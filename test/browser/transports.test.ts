@@ -3,8 +3,10 @@
 // is measured, not assumed: WebKit cannot read a multipart/x-mixed-replace body (docs/ENGINES.md).
 import { expect } from 'chai';
 import { eventsource } from '../../transports/eventsource.ts';
-import { xhrStreaming } from '../../transports/xhr-streaming.ts';
-import { multipart } from '../../transports/multipart.ts';
+import { ndjsonLines, xhrStreaming } from '../../transports/xhr-streaming.ts';
+import { multipart, multipartLines } from '../../transports/multipart.ts';
+import { streamedLines } from '../../transports/streamed.ts';
+import { chooseBodyReader as legacyChoice } from '../../src/legacy/body-reader.ts';
 import { iframe } from '../../transports/iframe.ts';
 import { longPolling } from '../../transports/long-polling.ts';
 import { jsonp } from '../../transports/jsonp.ts';
@@ -33,6 +35,16 @@ async function subscribedSession(endpoint: string, prefix: string) {
 
 /** How xhr-streaming and multipart read a body (transports/streamed.ts). */
 type Reader = 'fetch' | 'xhr';
+
+/**
+ * The two transports that read through `reader`: for fetch, as the modern bundles build them; for
+ * XHR, as the legacy bundle does (src/legacy/body-reader.ts), whose feature detection picks XHR on
+ * the counting platform below, which hides ReadableStream.
+ */
+const readingBy = (reader: Reader) => reader == 'fetch' ? { xhrStreaming, multipart } : {
+  xhrStreaming: streamedLines('xhr-streaming', 'xhr', ndjsonLines, legacyChoice),
+  multipart: streamedLines('multipart', 'multipart', multipartLines, legacyChoice),
+};
 
 /** How many fetches and XHRs a platform made. */
 interface Made { fetch: number; xhr: number }
@@ -108,9 +120,9 @@ async function streamsReadBy(transport: Transport, endpoint: string, reader: Rea
 }
 
 /** multipart in WebKit, read by `reader`: it fails before any frame, so a negotiator moves on. */
-async function multipartFailsInWebKit(endpoint: string, platform?: Platform): Promise<void> {
+async function multipartFailsInWebKit(endpoint: string, platform?: Platform, transport = multipart): Promise<void> {
   const { session } = await subscribedSession(endpoint, 'multipart');
-  const run = openRaw(multipart, endpoint, session, platform);
+  const run = openRaw(transport, endpoint, session, platform);
   await waitFor(() => run.ended, 'the multipart exchange to fail');
   expect(run.values).to.deep.equal([]);
   expect(run.failure?.type).to.be.oneOf(['network', 'unsupported']);
@@ -151,15 +163,16 @@ for (const origin of ['sameOrigin', 'crossOrigin'] as const) {
     });
 
     for (const reader of ['fetch', 'xhr'] as const) {
-      const by = reader == 'fetch' ? 'fetch and a ReadableStream reader' : 'XMLHttpRequest at readyState 3 (fetch bodies hidden)';
+      const by = reader == 'fetch' ? 'fetch and a ReadableStream reader' : 'XMLHttpRequest at readyState 3 (the legacy bundle\'s, fetch bodies hidden)';
+      const transports = readingBy(reader);
       it(`xhr-streaming read by ${by} streams frames as they are published`, async () => {
-        await streamsReadBy(xhrStreaming, (await fixtureEnv())[origin], reader);
+        await streamsReadBy(transports.xhrStreaming, (await fixtureEnv())[origin], reader);
       });
 
       it(isWebKit ? `multipart read by ${by} fails before any frame in WebKit` : `multipart read by ${by} streams frames as they are published`, async () => {
         const endpoint = (await fixtureEnv())[origin];
-        if (isWebKit) await multipartFailsInWebKit(endpoint, countingPlatform(reader).platform);
-        else await streamsReadBy(multipart, endpoint, reader);
+        if (isWebKit) await multipartFailsInWebKit(endpoint, countingPlatform(reader).platform, transports.multipart);
+        else await streamsReadBy(transports.multipart, endpoint, reader);
       });
     }
 

@@ -19,6 +19,15 @@ test('the modern UMD bundle does not parse as ES5 (the check can fail)', () => {
   assert.throws(() => parse(read('cometkit.umd.min.js'), { ecmaVersion: 5, sourceType: 'script' }), SyntaxError);
 });
 
+// transports/body/choice.ts leaves the XHR body reader out of the modern bundles on this ground:
+// they need ES2020 syntax (`?.`, `??`), and every engine that parses it streams a fetch body.
+for (const [file, sourceType] of [['cometkit.umd.min.js', 'script'], ['cometkit.mjs', 'module']] as const) {
+  test(`${file} needs ES2020: it does not parse as ES2019, so no engine without fetch streaming loads it`, () => {
+    assert.throws(() => parse(read(file), { ecmaVersion: 2019, sourceType }), SyntaxError);
+    assert.doesNotThrow(() => parse(read(file), { ecmaVersion: 2020, sourceType }));
+  });
+}
+
 test('the legacy bundle defines the same CometKit global as the modern one', () => {
   const exported = (file: string) => {
     // A UMD bundle without a module system in sight writes its exports on its global scope.

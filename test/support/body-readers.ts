@@ -1,9 +1,16 @@
 // The two ways xhr-streaming and multipart read a streamed body (transports/streamed.ts), each on a
 // platform that has only its own: XHR at readyState 3 in a jsdom page (jsdom has no fetch), and
 // fetch with a ReadableStream reader, Node's own, answered by the same msw handlers. A transport
-// suite runs once per reader and must see the same behaviour from both.
+// suite runs once per reader and must see the same behaviour from both. The modern bundles carry
+// the fetch reader alone (transports/body/choice.ts); the XHR reader is the legacy bundle's
+// (src/legacy/body-reader.ts), so its case composes both transports with it explicitly.
 import { getResponse, type RequestHandler } from 'msw';
 import { browserPlatform, type Platform } from '../../src/platform.ts';
+import type { Transport } from '../../transports/contract.ts';
+import { xhrBody } from '../../transports/body/xhr.ts';
+import { streamedLines } from '../../transports/streamed.ts';
+import { ndjsonLines, xhrStreaming } from '../../transports/xhr-streaming.ts';
+import { multipart, multipartLines } from '../../transports/multipart.ts';
 import { mockedPage, type Page } from './dom.mjs';
 
 /** What a fetch stand-in saw of one request. */
@@ -67,6 +74,9 @@ export interface BodyReaderCase {
   cors: boolean;
   /** A page at http://app.test/ whose streamed requests `handlers` answer through this reader. */
   platformFor: (handlers: RequestHandler[]) => Platform;
+  /** The two streamed transports, reading through this reader. */
+  xhrStreaming: Transport;
+  multipart: Transport;
   /** Ends what `platformFor` made. */
   close: () => void;
 }
@@ -82,12 +92,17 @@ export function bodyReaderCases(): BodyReaderCase[] {
         page = mockedPage({ url: 'http://app.test/', handlers });
         return browserPlatform(page.window);
       },
+      xhrStreaming: streamedLines('xhr-streaming', 'xhr', ndjsonLines, () => xhrBody),
+      multipart: streamedLines('multipart', 'multipart', multipartLines, () => xhrBody),
       close: () => { page?.close(); },
     },
     {
       name: 'fetch and a ReadableStream reader',
       cors: false,
       platformFor: (handlers) => fetchPlatform(handlers),
+      // As the bundles build them: the fetch reader is every build's choice where fetch streams.
+      xhrStreaming,
+      multipart,
       close: () => undefined,
     },
   ];

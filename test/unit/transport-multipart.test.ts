@@ -1,9 +1,8 @@
 // Every behaviour twice: read by XHR at readyState 3 and by fetch with a ReadableStream reader
-// (transports/streamed.ts chooses by feature detection; test/support/body-readers.ts).
+// (test/support/body-readers.ts: the XHR reader is the legacy bundle's, composed in explicitly).
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { http, HttpResponse, type RequestHandler } from 'msw';
-import { multipart } from '../../transports/multipart.ts';
 import type { Platform } from '../../src/platform.ts';
 import type { TransportRequest } from '../../transports/contract.ts';
 import { bodyReaderCases } from '../support/body-readers.ts';
@@ -27,7 +26,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = answering(body.stream);
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
 
       body.push(part([{ type: 'open', seq: 0 }]));
       await until(() => record.batches.length === 1);
@@ -55,7 +54,7 @@ for (const reader of bodyReaderCases()) {
         const body = pushedBody();
         const platform = answering(body.stream);
         const record = recorder();
-        multipart.open(platform, request, record.listener);
+        reader.multipart.open(platform, request, record.listener);
         body.pushBytes(bytes.subarray(0, cut));
         await settle(20);
         body.pushBytes(bytes.subarray(cut));
@@ -71,7 +70,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = answering(body.stream);
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
       body.push(part([1]) + part([2]).slice(0, 40));
       await until(() => record.batches.length === 1);
       body.cut();
@@ -82,7 +81,7 @@ for (const reader of bodyReaderCases()) {
     it('reads an unquoted boundary', async () => {
       const platform = answering(part([1]) + closing, { 'Content-Type': `multipart/x-mixed-replace;boundary=${boundary}` });
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
       assert.equal(await record.ended, undefined);
       assert.deepEqual(record.values(), [1]);
     });
@@ -91,7 +90,7 @@ for (const reader of bodyReaderCases()) {
       for (const type of ['text/html', 'application/x-ndjson', 'multipart/x-mixed-replace']) {
         const platform = answering(part([1]) + closing, { 'Content-Type': type });
         const record = recorder();
-        multipart.open(platform, request, record.listener);
+        reader.multipart.open(platform, request, record.listener);
         assert.equal((await record.ended)?.type, 'content-type', type);
         assert.deepEqual(record.batches, [], type);
         reader.close();
@@ -101,7 +100,7 @@ for (const reader of bodyReaderCases()) {
     it('fails with http-status and the status when the server refuses the stream', async () => {
       const platform = answering('{"type":"error","code":"bad-since"}', { 'Content-Type': 'application/json' }, 400);
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
       const failure = await record.ended;
       assert.equal(failure?.type, 'http-status');
       assert.equal(failure.status, 400);
@@ -110,7 +109,7 @@ for (const reader of bodyReaderCases()) {
     it('delivers the parts before one whose body is not a JSON array, then fails as malformed', async () => {
       const platform = answering(part([1]) + part({ not: 'an array' }) + part([3]) + closing);
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
       assert.equal((await record.ended)?.type, 'malformed');
       assert.deepEqual(record.values(), [1]);
     });
@@ -118,7 +117,7 @@ for (const reader of bodyReaderCases()) {
     it('fails as malformed when the response ends inside a part', async () => {
       const platform = answering(part([1]) + `--${boundary}\r\nContent-Type: application/json\r\n\r\n[{"ty`);
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
       assert.equal((await record.ended)?.type, 'malformed');
       assert.deepEqual(record.values(), [1]);
     });
@@ -128,7 +127,7 @@ for (const reader of bodyReaderCases()) {
     it('fails as network when the engine cannot read the body, so the negotiator moves on', async () => {
       const platform = platformFor([http.get('http://app.test/comet/multipart', () => HttpResponse.error())]);
       const record = recorder();
-      multipart.open(platform, request, record.listener);
+      reader.multipart.open(platform, request, record.listener);
       assert.equal((await record.ended)?.type, 'network');
       assert.deepEqual(record.batches, []);
     });
@@ -137,7 +136,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = answering(body.stream);
       const record = recorder();
-      const exchange = multipart.open(platform, request, record.listener);
+      const exchange = reader.multipart.open(platform, request, record.listener);
       body.push(part([1]));
       await until(() => record.batches.length === 1);
       exchange.close();

@@ -1,9 +1,8 @@
 // Every behaviour twice: read by XHR at readyState 3 and by fetch with a ReadableStream reader
-// (transports/streamed.ts chooses by feature detection; test/support/body-readers.ts).
+// (test/support/body-readers.ts: the XHR reader is the legacy bundle's, composed in explicitly).
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { http, HttpResponse, type RequestHandler } from 'msw';
-import { xhrStreaming } from '../../transports/xhr-streaming.ts';
 import type { Platform } from '../../src/platform.ts';
 import type { TransportRequest } from '../../transports/contract.ts';
 import { bodyReaderCases } from '../support/body-readers.ts';
@@ -25,7 +24,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => new HttpResponse(body.stream, { headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
 
       body.push(prelude + line({ type: 'open', seq: 0 }) + '{"type":"msg","seq":1,');
       await until(() => record.values().length === 1);
@@ -49,7 +48,7 @@ for (const reader of bodyReaderCases()) {
         const body = pushedBody();
         const platform = platformFor([http.get('http://app.test/comet/xhr', () => new HttpResponse(body.stream, { headers: ndjson }))]);
         const record = recorder();
-        xhrStreaming.open(platform, request, record.listener);
+        reader.xhrStreaming.open(platform, request, record.listener);
         body.push(prelude);
         body.pushBytes(bytes.subarray(0, cut));
         await settle(20);
@@ -65,7 +64,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => new HttpResponse(body.stream, { headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       body.push(prelude + line({ seq: 1 }) + '{"seq":');
       await until(() => record.values().length === 1);
       body.cut();
@@ -78,7 +77,7 @@ for (const reader of bodyReaderCases()) {
       const platform = platformFor([http.get('http://app.test/comet/xhr', () =>
         new HttpResponse(prelude + '\n  \t \n\r\n' + line({ type: 'hb' }) + ' \n', { headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       assert.equal(await record.ended, undefined);
       assert.deepEqual(record.values(), [{ type: 'hb' }]);
     });
@@ -90,7 +89,7 @@ for (const reader of bodyReaderCases()) {
         return new HttpResponse(prelude + line({ type: 'open' }), { headers: ndjson });
       })]);
       const record = recorder();
-      xhrStreaming.open(platform, { ...request, headers: { 'X-Token': 'abc' } }, record.listener);
+      reader.xhrStreaming.open(platform, { ...request, headers: { 'X-Token': 'abc' } }, record.listener);
       assert.equal(await record.ended, undefined);
       assert.ok(seen);
       assert.equal(seen.headers.get('x-token'), 'abc');
@@ -100,7 +99,7 @@ for (const reader of bodyReaderCases()) {
     it('fails with content-type when a proxy answers 200 with an HTML page', async () => {
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => HttpResponse.html('<html>{"type":"open"}\n</html>'))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       const failure = await record.ended;
       assert.equal(failure?.type, 'content-type');
       assert.equal(failure.status, 200);
@@ -110,7 +109,7 @@ for (const reader of bodyReaderCases()) {
     it('fails with http-status and the status when the server answers 500', async () => {
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => new HttpResponse('oops', { status: 500, headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       const failure = await record.ended;
       assert.equal(failure?.type, 'http-status');
       assert.equal(failure.status, 500);
@@ -120,7 +119,7 @@ for (const reader of bodyReaderCases()) {
       const platform = platformFor([http.get('http://app.test/comet/xhr', () =>
         new HttpResponse(prelude + line({ type: 'open' }) + '{"type":"msg","se', { headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       assert.equal((await record.ended)?.type, 'malformed');
       assert.deepEqual(record.values(), [{ type: 'open' }]);
     });
@@ -129,7 +128,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => new HttpResponse(body.stream, { headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       body.push(line({ seq: 1 }) + line({ seq: 2 }) + '<html>\n' + line({ seq: 3 }));
       assert.equal((await record.ended)?.type, 'malformed');
       assert.deepEqual(record.values(), [{ seq: 1 }, { seq: 2 }]);
@@ -142,7 +141,7 @@ for (const reader of bodyReaderCases()) {
     it('fails as network when the connection fails', async () => {
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => HttpResponse.error())]);
       const record = recorder();
-      xhrStreaming.open(platform, request, record.listener);
+      reader.xhrStreaming.open(platform, request, record.listener);
       assert.equal((await record.ended)?.type, 'network');
     });
 
@@ -151,7 +150,7 @@ for (const reader of bodyReaderCases()) {
     if (reader.cors) it('is refused by CORS across origins when the server does not allow the page', async () => {
       const platform = platformFor([http.get('http://push.test/comet/xhr', () => new HttpResponse(line({ type: 'open' }), { headers: ndjson }))]);
       const record = recorder();
-      xhrStreaming.open(platform, { ...request, url: 'http://push.test/comet/xhr?session=S1&since=0' }, record.listener);
+      reader.xhrStreaming.open(platform, { ...request, url: 'http://push.test/comet/xhr?session=S1&since=0' }, record.listener);
       assert.equal((await record.ended)?.type, 'network');
       assert.deepEqual(record.batches, []);
     });
@@ -161,7 +160,7 @@ for (const reader of bodyReaderCases()) {
         headers: { ...ndjson, 'Access-Control-Allow-Origin': 'http://app.test' },
       }))]);
       const record = recorder();
-      xhrStreaming.open(platform, { ...request, url: 'http://push.test/comet/xhr?session=S1&since=0' }, record.listener);
+      reader.xhrStreaming.open(platform, { ...request, url: 'http://push.test/comet/xhr?session=S1&since=0' }, record.listener);
       assert.equal(await record.ended, undefined);
       assert.deepEqual(record.values(), [{ type: 'open' }]);
     });
@@ -170,7 +169,7 @@ for (const reader of bodyReaderCases()) {
       const body = pushedBody();
       const platform = platformFor([http.get('http://app.test/comet/xhr', () => new HttpResponse(body.stream, { headers: ndjson }))]);
       const record = recorder();
-      const exchange = xhrStreaming.open(platform, request, record.listener);
+      const exchange = reader.xhrStreaming.open(platform, request, record.listener);
       body.push(line({ seq: 1 }));
       await until(() => record.values().length === 1);
       exchange.close();
@@ -186,7 +185,7 @@ for (const reader of bodyReaderCases()) {
       const platform = platformFor([http.get('http://app.test/comet/xhr', () =>
         new HttpResponse(line({ type: 'close' }) + line({ type: 'after' }), { headers: ndjson }))]);
       const record = recorder();
-      const exchange = xhrStreaming.open(platform, request, {
+      const exchange = reader.xhrStreaming.open(platform, request, {
         onValues(values) { record.listener.onValues(values); exchange.close(); },
         onEnd: (failure) => { record.listener.onEnd(failure); },
       });

@@ -17,3 +17,6 @@ export interface BodySink {
 
 /** Starts reading `request`'s body into `sink`; returns the function that aborts it, after which nothing reaches the sink. */
 export type BodyReader = (platform: Platform, request: TransportRequest, sink: BodySink) => () => void;
+
+/** The reader a streamed transport uses on `platform`; undefined where the platform has none, which makes the transport unsupported there. */
+export type BodyReaderFor = (platform: Platform) => BodyReader | undefined;

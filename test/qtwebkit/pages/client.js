@@ -14,6 +14,8 @@
   };
   var client = new CometKit.CometClient(test.endpoint, options);
   client.on('error', function (error) {
+    // Neither happens in a healthy run of a transport the engine supports: stop at once (below).
+    if (error.type === 'bug' || error.type === 'unsupported') result.fatal = error.type + ': ' + error.message;
     result.errors.push({ type: error.type, transport: error.transport, status: error.status, willRetry: error.willRetry, isCometError: error instanceof CometKit.CometError });
   });
   client.on('statechange', function (change) { result.states.push(change.state + ' ' + change.reason); });
@@ -29,7 +31,9 @@
     var deadline = Date.now() + timeoutMs;
     return new Promise(function (resolve, reject) {
       (function poll() {
-        if (check()) resolve();
+        // A client that throws (on an API the engine lacks, say) retries for ever: stop at once.
+        if (result.fatal) reject(new Error('the client reported ' + result.fatal));
+        else if (check()) resolve();
         else if (Date.now() > deadline) reject(new Error('timed out waiting for ' + what));
         else setTimeout(poll, 25);
       })();

@@ -12,7 +12,11 @@
     result.log.push(now() + ' ' + message + (detail === undefined ? '' : ' ' + JSON.stringify(detail)));
   };
   var client = new CometKit.CometClient(test.endpoint, options);
-  client.on('error', function (error) { result.errors.push({ at: now(), type: error.type, transport: error.transport }); });
+  client.on('error', function (error) {
+    // Neither happens in a healthy run of a transport the engine supports: stop at once (below).
+    if (error.type === 'bug' || error.type === 'unsupported') result.fatal = error.type + ': ' + error.message;
+    result.errors.push({ at: now(), type: error.type, transport: error.transport });
+  });
   client.on('statechange', function (change) { result.states.push({ at: now(), state: change.state }); });
   client.on('transport', function (chosen) { result.transports.push({ at: now(), name: chosen.name, reason: chosen.reason }); });
   client.on('gap', function (gap) { result.gaps.push(gap); });
@@ -26,7 +30,9 @@
     var deadline = Date.now() + timeoutMs;
     return new Promise(function (resolve, reject) {
       (function poll() {
-        if (check()) resolve();
+        // A client that throws (on an API the engine lacks, say) retries for ever: stop at once.
+        if (result.fatal) reject(new Error('the client reported ' + result.fatal));
+        else if (check()) resolve();
         else if (Date.now() > deadline) reject(new Error('timed out waiting for ' + what));
         else setTimeout(poll, 25);
       })();
