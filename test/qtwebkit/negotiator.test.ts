@@ -44,8 +44,10 @@ describe('the legacy bundle\'s negotiator in QtWebKit 5.212', () => {
     assert.equal(run.transport, 'eventsource');
     assert.deepEqual(run.transports, ['eventsource preferred']);
     assert.deepEqual(run.errors, []);
-    // No fetch or AbortController: one-shot requests go by XHR; no Web Locks or BroadcastChannel: a connection per page.
+    // No fetch or AbortController: one-shot requests go by XHR; no fetch, ReadableStream or
+    // TextDecoder: streamed bodies by XHR too; no Web Locks or BroadcastChannel: a connection per page.
     assert.ok(run.log.includes('fetch or AbortController unavailable "one-shot requests by XMLHttpRequest"'), run.log.join('\n'));
+    assert.ok(run.log.includes('fetch body streaming unavailable "xhr-streaming and multipart read by XMLHttpRequest"'), run.log.join('\n'));
     assert.ok(run.log.includes('cross-tab sharing unavailable'), run.log.join('\n'));
   });
 
